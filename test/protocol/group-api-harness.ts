@@ -186,3 +186,8 @@ export function kafkajs(api: string, version: number) {
     },
   };
 }
+
+/** kafkajs reports throttle time as `throttleTime` before the version where it moved to `clientSideThrottleTime`. */
+export function kafkajsThrottle(decoded: Record<string, unknown>): unknown {
+  return decoded.clientSideThrottleTime ?? decoded.throttleTime;
+}
