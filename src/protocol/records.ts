@@ -1,0 +1,482 @@
+/**
+ * Records inside a RecordBatch v2: encoding for producers, decoding for consumers.
+ *
+ * The batch header layout lives in record-batch.ts. After the 61-byte header come `recordCount`
+ * records, compressed as one stream when the batch's compression bits say so (the header itself
+ * is never compressed). Each record:
+ *
+ *   length          varint    bytes after this field
+ *   attributes      int8      unused, 0
+ *   timestampDelta  varlong   timestamp - batch baseTimestamp
+ *   offsetDelta     varint    offset - batch baseOffset
+ *   keyLength       varint    -1 = null key
+ *   key             bytes
+ *   valueLength     varint    -1 = null value
+ *   value           bytes
+ *   headerCount     varint
+ *   headers         headerKeyLength varint, headerKey utf8 (never null),
+ *                   headerValueLength varint (-1 = null), headerValue bytes
+ *
+ * (varint/varlong: zigzag, then unsigned LEB128.) The CRC-32C covers bytes 21..end of the batch,
+ * so baseOffset and partitionLeaderEpoch can be rewritten by a broker without recomputing it.
+ *
+ * Encoding an uncompressed batch sizes everything first and writes into one allocation; gzip
+ * writes the records into one buffer, compresses it and copies the result behind the header.
+ * Decoding returns keys, values and header values as views into the batch (or the decompressed
+ * buffer), with absolute offsets and timestamps. gzip is supported; snappy, lz4 and zstd throw
+ * UnsupportedCompressionError. A partial batch at the end of a Fetch response is normal (the
+ * broker cuts at max_bytes) and decodeRecords ignores it.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32c } from '@node-rs/crc32';
+import { MalformedFrameError, Reader } from './reader.js';
+import {
+  BATCH_HEADER_SIZE,
+  BatchAttr,
+  type BatchHeader,
+  Compression,
+  type CompressionName,
+  CRC_START,
+  computeBatchCrc,
+  LOG_OVERHEAD,
+  MAGIC_V2,
+  readBatchHeader,
+} from './record-batch.js';
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface ProducerRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: readonly RecordHeader[];
+  /** Create time in ms; defaults to the batch's base timestamp. */
+  timestamp?: number;
+}
+
+export interface EncodeBatchOptions {
+  records: readonly ProducerRecord[];
+  compression?: 'none' | 'gzip';
+  /** Defaults to the first record's timestamp, or now. */
+  baseTimestamp?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  transactional?: boolean;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface DecodedBatch {
+  header: BatchHeader;
+  /** Whole size of the batch in the blob (LOG_OVERHEAD + batchLength). */
+  size: number;
+  compression: CompressionName;
+  timestampType: 'create' | 'log-append';
+  transactional: boolean;
+  /** Control batches carry transaction markers, not data: consumers skip them. */
+  control: boolean;
+  records: DecodedRecord[];
+}
+
+export interface DecodeOptions {
+  /** Check the CRC-32C of every batch (default true). */
+  verifyCrc?: boolean;
+  /** Upper bound on a decompressed batch, so a lying batch cannot exhaust memory (default 256 MiB). */
+  maxDecompressedBytes?: number;
+}
+
+export class UnsupportedCompressionError extends Error {
+  override name = 'UnsupportedCompressionError';
+  constructor(readonly compression: string) {
+    super(`unsupported compression: ${compression} (mq decodes none and gzip)`);
+  }
+}
+
+const COMPRESSION_NAMES: CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+const DEFAULT_MAX_DECOMPRESSED = 256 * 1024 * 1024;
+/** attributes(1) + timestampDelta(1) + offsetDelta(1) + key(1) + value(1) + headerCount(1), after length(1). */
+const MIN_RECORD_SIZE = 7;
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+function uvarintSize(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  return 5;
+}
+
+function varintSize(v: number): number {
+  return uvarintSize(((v << 1) ^ (v >> 31)) >>> 0);
+}
+
+/** Zigzag of a 64-bit value held in a double (exact below 2^52 in magnitude). */
+function zigzag64(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
+function varlongSize(v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return varintSize(v);
+  let z = zigzag64(v);
+  let n = 1;
+  while (z >= 0x80) {
+    z = Math.floor(z / 0x80);
+    n++;
+  }
+  return n;
+}
+
+function writeUvarint(buf: Buffer, pos: number, v: number): number {
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+function writeVarint(buf: Buffer, pos: number, v: number): number {
+  return writeUvarint(buf, pos, ((v << 1) ^ (v >> 31)) >>> 0);
+}
+
+function writeVarlong(buf: Buffer, pos: number, v: number): number {
+  if (v >= -0x40000000 && v < 0x40000000) return writeVarint(buf, pos, v);
+  let z = zigzag64(v);
+  while (z >= 0x80) {
+    buf[pos++] = (z % 0x80) | 0x80;
+    z = Math.floor(z / 0x80);
+  }
+  buf[pos++] = z;
+  return pos;
+}
+
+function writeInt64(buf: Buffer, pos: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(v - hi * 4294967296, pos + 4);
+}
+
+/** Bytes a nullable key/value takes: length varint plus the bytes. */
+function bytesFieldSize(b: Buffer | null): number {
+  return b === null ? 1 : varintSize(b.length) + b.length;
+}
+
+function writeBytesField(buf: Buffer, pos: number, b: Buffer | null): number {
+  if (b === null) return writeVarint(buf, pos, -1);
+  const n = b.length;
+  pos = writeVarint(buf, pos, n);
+  // Small fields (keys, header values) copy faster in JS than through a native call.
+  if (n <= 32) {
+    for (let i = 0; i < n; i++) buf[pos + i] = b[i];
+  } else {
+    buf.set(b, pos);
+  }
+  return pos + n;
+}
+
+/**
+ * UTF-8 byte length of a string. Header keys are short, where a JS loop beats the native call;
+ * long strings go to Buffer.byteLength. Lone surrogates count 3 bytes (U+FFFD), as Buffer writes them.
+ */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 64) return Buffer.byteLength(s, 'utf8');
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: 2 code units, 4 bytes
+      i++;
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** Writes a string whose UTF-8 length is known; ASCII (length === byteLength) is copied by hand. */
+function writeUtf8(buf: Buffer, pos: number, s: string, byteLength: number): number {
+  if (byteLength === s.length && byteLength <= 64) {
+    for (let i = 0; i < byteLength; i++) buf[pos + i] = s.charCodeAt(i);
+    return pos + byteLength;
+  }
+  return pos + buf.write(s, pos, byteLength, 'utf8');
+}
+
+/** Reused between calls: the body size of each record, computed once in the sizing pass. */
+let bodySizes = new Int32Array(64);
+
+/** Sizes every record (body sizes into `bodySizes`) and returns the total bytes of the records. */
+function sizeRecords(records: readonly ProducerRecord[], baseTimestamp: number): number {
+  if (bodySizes.length < records.length) bodySizes = new Int32Array(records.length * 2);
+  let total = 0;
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    let size =
+      1 +
+      varlongSize((rec.timestamp ?? baseTimestamp) - baseTimestamp) +
+      varintSize(i) +
+      bytesFieldSize(rec.key) +
+      bytesFieldSize(rec.value);
+    const headers = rec.headers;
+    if (headers === undefined || headers.length === 0) {
+      size += 1;
+    } else {
+      size += varintSize(headers.length);
+      for (const h of headers) {
+        const keyLength = utf8Length(h.key);
+        size += varintSize(keyLength) + keyLength + bytesFieldSize(h.value);
+      }
+    }
+    bodySizes[i] = size;
+    total += varintSize(size) + size;
+  }
+  return total;
+}
+
+function writeRecords(
+  buf: Buffer,
+  pos: number,
+  records: readonly ProducerRecord[],
+  baseTimestamp: number,
+): number {
+  for (let i = 0; i < records.length; i++) {
+    const rec = records[i];
+    pos = writeVarint(buf, pos, bodySizes[i]);
+    buf[pos++] = 0;
+    pos = writeVarlong(buf, pos, (rec.timestamp ?? baseTimestamp) - baseTimestamp);
+    pos = writeVarint(buf, pos, i);
+    pos = writeBytesField(buf, pos, rec.key);
+    pos = writeBytesField(buf, pos, rec.value);
+    const headers = rec.headers;
+    if (headers === undefined || headers.length === 0) {
+      buf[pos++] = 0;
+      continue;
+    }
+    pos = writeVarint(buf, pos, headers.length);
+    for (const h of headers) {
+      const keyLength = utf8Length(h.key);
+      pos = writeVarint(buf, pos, keyLength);
+      pos = writeUtf8(buf, pos, h.key, keyLength);
+      pos = writeBytesField(buf, pos, h.value);
+    }
+  }
+  return pos;
+}
+
+/**
+ * Encodes a complete RecordBatch v2 (header, records, CRC-32C). Record i gets offsetDelta i.
+ * The batch's maxTimestamp is the largest record timestamp.
+ */
+export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
+  const records = opts.records;
+  const count = records.length;
+  if (count === 0) throw new RangeError('a record batch needs at least one record');
+  const compression = opts.compression ?? 'none';
+  if (compression !== 'none' && compression !== 'gzip') throw new UnsupportedCompressionError(compression);
+
+  const baseTimestamp = opts.baseTimestamp ?? records[0].timestamp ?? Date.now();
+  let maxTimestamp = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const ts = records[i].timestamp ?? baseTimestamp;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+  }
+
+  const recordsSize = sizeRecords(records, baseTimestamp);
+  let buf: Buffer;
+  if (compression === 'none') {
+    buf = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+    const end = writeRecords(buf, BATCH_HEADER_SIZE, records, baseTimestamp);
+    if (end !== buf.length) throw new Error(`record sizing bug: wrote ${end} of ${buf.length} bytes`);
+  } else {
+    const plain = Buffer.allocUnsafe(recordsSize);
+    writeRecords(plain, 0, records, baseTimestamp);
+    const compressed = gzipSync(plain);
+    buf = Buffer.allocUnsafe(BATCH_HEADER_SIZE + compressed.length);
+    compressed.copy(buf, BATCH_HEADER_SIZE);
+  }
+
+  const attributes = Compression[compression] | (opts.transactional ? BatchAttr.Transactional : 0);
+  writeInt64(buf, 0, opts.baseOffset ?? 0);
+  buf.writeInt32BE(buf.length - LOG_OVERHEAD, 8);
+  buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, 12);
+  buf.writeInt8(MAGIC_V2, 16);
+  buf.writeInt16BE(attributes, 21);
+  buf.writeInt32BE(count - 1, 23);
+  writeInt64(buf, 27, baseTimestamp);
+  writeInt64(buf, 35, maxTimestamp);
+  writeInt64(buf, 43, opts.producerId ?? -1);
+  buf.writeInt16BE(opts.producerEpoch ?? -1, 51);
+  buf.writeInt32BE(opts.baseSequence ?? -1, 53);
+  buf.writeInt32BE(count, 57);
+  buf.writeUInt32BE(crc32c(buf.subarray(CRC_START)) >>> 0, 17);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/** Zigzag varlong read with double arithmetic (exact to 2^53; timestamps are far below). */
+function readVarlong(r: Reader): number {
+  let u = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    const b = r.uint8();
+    u += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    scale *= 0x80;
+  }
+  throw new MalformedFrameError('varlong longer than 10 bytes');
+}
+
+function readBytesField(r: Reader): Buffer | null {
+  const n = r.varint();
+  if (n === -1) return null;
+  if (n < -1) throw new MalformedFrameError(`negative length ${n} in a record`);
+  return r.raw(n);
+}
+
+/** A header key: short ASCII decoded by hand (no Buffer view, no native call), else as UTF-8. */
+function readHeaderKey(r: Reader): string {
+  const n = r.varint();
+  if (n < 0 || n > r.remaining)
+    throw new MalformedFrameError(`record header key length ${n} with ${r.remaining} left`);
+  const buf = r.buf;
+  const start = r.offset;
+  r.offset += n;
+  if (n <= 32) {
+    let key = '';
+    for (let i = start; i < start + n; i++) {
+      const c = buf[i];
+      if (c >= 0x80) return buf.toString('utf8', start, start + n);
+      key += String.fromCharCode(c);
+    }
+    return key;
+  }
+  return buf.toString('utf8', start, start + n);
+}
+
+function readRecord(r: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+  const length = r.varint();
+  if (length < 0 || length > r.remaining) {
+    throw new MalformedFrameError(`record length ${length} with ${r.remaining} bytes left`);
+  }
+  const end = r.offset + length;
+  r.int8(); // attributes: unused
+  const timestampDelta = readVarlong(r);
+  const offsetDelta = r.varint();
+  const key = readBytesField(r);
+  const value = readBytesField(r);
+  const headerCount = r.varint();
+  if (headerCount < 0 || headerCount > r.remaining) {
+    throw new MalformedFrameError(`${headerCount} record headers claimed with ${r.remaining} bytes left`);
+  }
+  const headers = new Array<RecordHeader>(headerCount);
+  for (let i = 0; i < headerCount; i++) {
+    const key = readHeaderKey(r);
+    headers[i] = { key, value: readBytesField(r) };
+  }
+  if (r.offset !== end) throw new MalformedFrameError(`record length ${length} does not match its fields`);
+  return {
+    offset: header.baseOffset + offsetDelta,
+    timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers,
+  };
+}
+
+/**
+ * Decodes the whole batch at `pos`. Throws MalformedFrameError for a truncated or corrupt batch
+ * (including a CRC mismatch), UnsupportedCompressionError for snappy/lz4/zstd.
+ */
+export function decodeRecordBatch(buf: Buffer, pos = 0, opts: DecodeOptions = {}): DecodedBatch {
+  const available = buf.length - pos;
+  if (available < BATCH_HEADER_SIZE)
+    throw new MalformedFrameError(`record batch header needs 61 bytes, have ${available}`);
+  const size = LOG_OVERHEAD + buf.readInt32BE(pos + 8);
+  if (size < BATCH_HEADER_SIZE || size > available) {
+    throw new MalformedFrameError(`record batch of ${size} bytes with ${available} available`);
+  }
+  const magic = buf.readInt8(pos + 16);
+  if (magic !== MAGIC_V2)
+    throw new MalformedFrameError(`record batch magic ${magic}: only v2 (magic 2) is supported`);
+  if (opts.verifyCrc !== false) {
+    const stored = buf.readUInt32BE(pos + 17);
+    const actual = computeBatchCrc(buf, pos, size);
+    if (stored !== actual)
+      throw new MalformedFrameError(`record batch crc mismatch: stored ${stored}, computed ${actual}`);
+  }
+  const header = readBatchHeader(buf, pos);
+  const compression = COMPRESSION_NAMES[header.attributes & BatchAttr.CompressionMask] ?? 'unknown';
+
+  let r: Reader;
+  if (compression === 'none') {
+    r = new Reader(buf, pos + BATCH_HEADER_SIZE, pos + size);
+  } else if (compression === 'gzip') {
+    const limit = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED;
+    let plain: Buffer;
+    try {
+      plain = gunzipSync(buf.subarray(pos + BATCH_HEADER_SIZE, pos + size), { maxOutputLength: limit });
+    } catch (err) {
+      throw new MalformedFrameError(`gzip records do not decompress: ${(err as Error).message}`);
+    }
+    r = new Reader(plain);
+  } else {
+    throw new UnsupportedCompressionError(compression);
+  }
+
+  const count = header.recordCount;
+  if (count < 0 || count * MIN_RECORD_SIZE > r.remaining) {
+    throw new MalformedFrameError(`${count} records claimed with ${r.remaining} bytes of records`);
+  }
+  const logAppendTime = (header.attributes & BatchAttr.LogAppendTime) !== 0;
+  const records = new Array<DecodedRecord>(count);
+  for (let i = 0; i < count; i++) records[i] = readRecord(r, header, logAppendTime);
+  if (r.remaining !== 0)
+    throw new MalformedFrameError(`${r.remaining} bytes after the last record of the batch`);
+
+  return {
+    header,
+    size,
+    compression: compression as CompressionName,
+    timestampType: logAppendTime ? 'log-append' : 'create',
+    transactional: (header.attributes & BatchAttr.Transactional) !== 0,
+    control: (header.attributes & BatchAttr.Control) !== 0,
+    records,
+  };
+}
+
+/**
+ * Decodes every whole batch in a records blob (a Fetch response partition's `records`). A
+ * trailing partial batch is ignored, as Kafka allows; a corrupt whole batch throws.
+ */
+export function decodeRecords(blob: Buffer | null, opts: DecodeOptions = {}): DecodedBatch[] {
+  const batches: DecodedBatch[] = [];
+  if (blob === null) return batches;
+  let pos = 0;
+  while (blob.length - pos >= LOG_OVERHEAD) {
+    const size = LOG_OVERHEAD + blob.readInt32BE(pos + 8);
+    if (size > blob.length - pos) break; // partial trailing batch
+    const batch = decodeRecordBatch(blob, pos, opts);
+    batches.push(batch);
+    pos += batch.size;
+  }
+  return batches;
+}
