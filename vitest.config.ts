@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Interop suites start brokers as child processes; two cores, so keep files to two at a time.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
