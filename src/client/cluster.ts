@@ -3,7 +3,9 @@
  *
  * A lane separates traffic that must not queue behind other traffic on one TCP connection:
  * responses come back in request order, so a Fetch long poll would hold up a heartbeat or a
- * commit sent behind it. The consumer fetches on the 'fetch' lane and coordinates on 'default'.
+ * commit sent behind it, and a JoinGroup waiting for a rebalance would hold up metadata. So the
+ * consumer fetches on 'fetch', talks to its coordinator on 'group', the producer sends on
+ * 'produce', and metadata and the rest use 'default'.
  *
  * Metadata is fetched for the topics the owner asked about (its interest set), on demand, every
  * metadataMaxAgeMs, and whenever a caller reports a stale-leader error (`invalidate`). Concurrent
@@ -52,7 +54,7 @@ export interface TopicMetadata {
   partitions: PartitionMetadata[];
 }
 
-export type Lane = 'default' | 'fetch' | 'produce';
+export type Lane = 'default' | 'fetch' | 'produce' | 'group';
 
 export function parseBootstrap(bootstrap: string | readonly string[]): { host: string; port: number }[] {
   const list = typeof bootstrap === 'string' ? bootstrap.split(',') : bootstrap;
