@@ -18,11 +18,12 @@
 import { constants, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
-import { fsyncDir } from './durable-file.js';
+import { fsyncDir } from '../../storage/durable-files.js';
+import type { FlushPolicy } from '../../storage/flush-policy.js';
 import { type CommittedOffset, encodeOffsetRecords, type OffsetRecord, scanOffsetLog } from './offset-log.js';
 
-/** Structurally the storage layer's FlushPolicy. */
-export type OffsetFlushPolicy = { kind: 'sync' } | { kind: 'os' } | { kind: 'async'; intervalMs: number };
+/** The broker's flush policy (storage's FlushPolicy), applied to committed offsets. */
+export type OffsetFlushPolicy = FlushPolicy;
 
 export interface OffsetStoreOptions {
   /** Compact when the log holds more than this many records per live key. */

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { crc32c } from '@node-rs/crc32';
-import { writeFileAtomic } from '../groups/durable-file.js';
+import { writeFileDurably } from '../../storage/durable-files.js';
 
 export type ChecksummedRead<T> =
   | { kind: 'missing' }
@@ -19,8 +19,8 @@ export type ChecksummedRead<T> =
 const crcHex = (body: Buffer) => (crc32c(body) >>> 0).toString(16).padStart(8, '0');
 
 export async function writeChecksummedJson(file: string, value: unknown): Promise<void> {
-  const body = Buffer.from(JSON.stringify(value));
-  await writeFileAtomic(file, Buffer.concat([Buffer.from(`${crcHex(body)}\n`), body]));
+  const body = JSON.stringify(value);
+  await writeFileDurably(file, `${crcHex(Buffer.from(body))}\n${body}`);
 }
 
 export async function readChecksummedJson<T>(file: string): Promise<ChecksummedRead<T>> {
