@@ -16,7 +16,9 @@
  * - `staticMembers` maps every static member's group.instance.id to its current member id.
  * - `generationId` increases by one each time a rebalance completes (also when it ends Empty).
  */
+import { ErrorCode } from '../../protocol/errors.js';
 import type { GroupMember, GroupProtocol } from './member.js';
+import type { JoinResult, SyncResult } from './requests.js';
 import type { Timer } from './scheduler.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
@@ -151,6 +153,44 @@ export class ConsumerGroup {
       }
     }
     return best;
+  }
+
+  /** The protocol the group would choose now, or null when the members share none. */
+  nextProtocol(): string | null {
+    try {
+      return this.selectProtocol();
+    } catch {
+      return null;
+    }
+  }
+
+  /** The JoinGroup answer of the current generation: only the leader gets the members' metadata. */
+  joinResultFor(member: GroupMember): JoinResult {
+    const protocol = this.protocolName ?? '';
+    return {
+      errorCode: ErrorCode.NONE,
+      generationId: this.generationId,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      leader: this.leaderId ?? '',
+      memberId: member.memberId,
+      members: this.isLeader(member.memberId)
+        ? [...this.members.values()].map((m) => ({
+            memberId: m.memberId,
+            groupInstanceId: m.groupInstanceId,
+            metadata: m.metadataFor(protocol),
+          }))
+        : [],
+    };
+  }
+
+  syncResultFor(member: GroupMember): SyncResult {
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      assignment: member.assignment,
+    };
   }
 
   /** Every member has a parked JoinGroup, and nobody given an id is still on the way. */

@@ -183,7 +183,7 @@ export class GroupMembership {
     member.protocols = req.protocols;
     member.sessionTimeoutMs = req.sessionTimeoutMs;
     member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    if (group.state === 'Stable' && this.nextProtocol(group) === group.protocolName) {
+    if (group.state === 'Stable' && group.nextProtocol() === group.protocolName) {
       this.armSession(group, member);
       // The old leader id is returned on purpose (as Kafka does): the new instance must not
       // believe it leads and compute an assignment that a Stable group would never distribute.
@@ -206,38 +206,9 @@ export class GroupMembership {
     return parked;
   }
 
-  /** The protocol the group would choose now, or null when the members share none. */
-  private nextProtocol(group: ConsumerGroup): string | null {
-    try {
-      return group.selectProtocol();
-    } catch {
-      return null;
-    }
-  }
-
   private answerJoinNow(group: ConsumerGroup, member: GroupMember): JoinResult {
     this.armSession(group, member);
-    return this.joinResultFor(group, member);
-  }
-
-  private joinResultFor(group: ConsumerGroup, member: GroupMember): JoinResult {
-    const protocol = group.protocolName ?? '';
-    const isLeader = group.isLeader(member.memberId);
-    return {
-      errorCode: ErrorCode.NONE,
-      generationId: group.generationId,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      leader: group.leaderId ?? '',
-      memberId: member.memberId,
-      members: isLeader
-        ? [...group.members.values()].map((m) => ({
-            memberId: m.memberId,
-            groupInstanceId: m.groupInstanceId,
-            metadata: m.metadataFor(protocol),
-          }))
-        : [],
-    };
+    return group.joinResultFor(member);
   }
 
   private parkJoin(member: GroupMember): Promise<JoinResult> {
@@ -310,7 +281,7 @@ export class GroupMembership {
     );
     for (const m of group.members.values()) {
       m.isNew = false;
-      const result = this.joinResultFor(group, m);
+      const result = group.joinResultFor(m);
       m.answerJoin(result);
       this.armSession(group, m);
     }
@@ -327,7 +298,7 @@ export class GroupMembership {
         return syncError(ErrorCode.REBALANCE_IN_PROGRESS);
       case 'Stable':
         this.armSession(group, member);
-        return this.syncResult(group, member);
+        return group.syncResultFor(member);
       case 'CompletingRebalance': {
         member.answerSync(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
         member.stopSessionTimer();
@@ -349,17 +320,8 @@ export class GroupMembership {
     group.transition('Stable');
     this.log.info({ group: group.groupId, generation: group.generationId }, 'group is stable');
     for (const m of group.members.values()) {
-      if (m.awaitingSync) this.answerSync(group, m, this.syncResult(group, m));
+      if (m.awaitingSync) this.answerSync(group, m, group.syncResultFor(m));
     }
-  }
-
-  private syncResult(group: ConsumerGroup, member: GroupMember): SyncResult {
-    return {
-      errorCode: ErrorCode.NONE,
-      protocolType: group.protocolType,
-      protocolName: group.protocolName,
-      assignment: member.assignment,
-    };
   }
 
   private answerSync(group: ConsumerGroup, member: GroupMember, result: SyncResult): void {

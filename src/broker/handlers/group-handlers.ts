@@ -90,6 +90,9 @@ export interface GroupBrokerContext {
 
 type Ctx = GroupBrokerContext | (() => GroupBrokerContext);
 
+/** Types a handler from its decode/encode pair, so `handle` gets its parameter types. */
+const handler = <Req, Res>(h: ApiHandler<Req, Res>): ApiHandler<Req, Res> => h;
+
 /** Kafka's client_host form: a slash and the peer's address. */
 function clientHost(ctx: RequestContext): string {
   return `/${ctx.conn.socket.remoteAddress ?? ''}`;
@@ -113,7 +116,7 @@ export function groupHandlers(broker: Ctx): ApiHandler[] {
 }
 
 function findCoordinator(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: FindCoordinatorApi,
     decode: decodeFindCoordinatorRequest,
     encode: encodeFindCoordinatorResponse,
@@ -142,14 +145,11 @@ function findCoordinator(b: () => GroupBrokerContext) {
         })),
       };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeFindCoordinatorRequest>,
-    Parameters<typeof encodeFindCoordinatorResponse>[2]
-  >;
+  });
 }
 
 function joinGroup(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: JoinGroupApi,
     decode: decodeJoinGroupRequest,
     encode: encodeJoinGroupResponse,
@@ -177,14 +177,11 @@ function joinGroup(b: () => GroupBrokerContext) {
         members: r.members,
       };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeJoinGroupRequest>,
-    Parameters<typeof encodeJoinGroupResponse>[2]
-  >;
+  });
 }
 
 function syncGroup(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: SyncGroupApi,
     decode: decodeSyncGroupRequest,
     encode: encodeSyncGroupResponse,
@@ -192,28 +189,22 @@ function syncGroup(b: () => GroupBrokerContext) {
       const r = await b().groups.sync(req);
       return { throttleTimeMs: 0, errorCode: r.errorCode, assignment: r.assignment };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeSyncGroupRequest>,
-    Parameters<typeof encodeSyncGroupResponse>[2]
-  >;
+  });
 }
 
 function heartbeat(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: HeartbeatApi,
     decode: decodeHeartbeatRequest,
     encode: encodeHeartbeatResponse,
     handle(req) {
       return { throttleTimeMs: 0, errorCode: b().groups.heartbeat(req) };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeHeartbeatRequest>,
-    Parameters<typeof encodeHeartbeatResponse>[2]
-  >;
+  });
 }
 
 function leaveGroup(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: LeaveGroupApi,
     decode: decodeLeaveGroupRequest,
     encode: encodeLeaveGroupResponse,
@@ -225,10 +216,7 @@ function leaveGroup(b: () => GroupBrokerContext) {
       const errorCode = ctx.version >= 3 ? commonError(codes) : (codes[0] ?? ErrorCode.NONE);
       return { throttleTimeMs: 0, errorCode, members: ctx.version >= 3 ? results : [] };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeLeaveGroupRequest>,
-    Parameters<typeof encodeLeaveGroupResponse>[2]
-  >;
+  });
 }
 
 /** A coordinator-wide failure (it is closing) is reported at the top as well. */
@@ -239,7 +227,7 @@ function commonError(codes: number[]): number {
 }
 
 function offsetCommit(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: OffsetCommitApi,
     decode: decodeOffsetCommitRequest,
     encode: encodeOffsetCommitResponse,
@@ -285,10 +273,7 @@ function offsetCommit(b: () => GroupBrokerContext) {
       }
       return { throttleTimeMs: 0, topics: results };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeOffsetCommitRequest>,
-    Parameters<typeof encodeOffsetCommitResponse>[2]
-  >;
+  });
 }
 
 function fetchGroup(
@@ -315,7 +300,7 @@ function fetchGroup(
 }
 
 function offsetFetch(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: OffsetFetchApi,
     decode: decodeOffsetFetchRequest,
     encode: encodeOffsetFetchResponse,
@@ -335,14 +320,11 @@ function offsetFetch(b: () => GroupBrokerContext) {
       }
       return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode, groups: [] };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeOffsetFetchRequest>,
-    Parameters<typeof encodeOffsetFetchResponse>[2]
-  >;
+  });
 }
 
 function describeGroups(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: DescribeGroupsApi,
     decode: decodeDescribeGroupsRequest,
     encode: encodeDescribeGroupsResponse,
@@ -371,14 +353,11 @@ function describeGroups(b: () => GroupBrokerContext) {
         }),
       };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeDescribeGroupsRequest>,
-    Parameters<typeof encodeDescribeGroupsResponse>[2]
-  >;
+  });
 }
 
 function listGroups(b: () => GroupBrokerContext) {
-  return {
+  return handler({
     spec: ListGroupsApi,
     decode: decodeListGroupsRequest,
     encode: encodeListGroupsResponse,
@@ -388,15 +367,12 @@ function listGroups(b: () => GroupBrokerContext) {
         .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state }));
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeListGroupsRequest>,
-    Parameters<typeof encodeListGroupsResponse>[2]
-  >;
+  });
 }
 
 function initProducerId(b: () => GroupBrokerContext) {
   let warned = false;
-  return {
+  return handler({
     spec: InitProducerIdApi,
     decode: decodeInitProducerIdRequest,
     encode: encodeInitProducerIdResponse,
@@ -425,8 +401,5 @@ function initProducerId(b: () => GroupBrokerContext) {
           : r.errorCode;
       return { throttleTimeMs: 0, errorCode, producerId: r.producerId, producerEpoch: r.producerEpoch };
     },
-  } satisfies ApiHandler<
-    ReturnType<typeof decodeInitProducerIdRequest>,
-    Parameters<typeof encodeInitProducerIdResponse>[2]
-  >;
+  });
 }
