@@ -150,6 +150,16 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  /**
+   * A topic was deleted: its committed offsets go too (as in Kafka), so a topic created again
+   * under the name does not start from stale positions. Groups left with nothing are dropped.
+   */
+  async deleteTopic(topic: string): Promise<void> {
+    if (this.closed) return;
+    await this.offsets.deleteTopic(topic);
+    for (const group of [...this.groups.values()]) this.dropIfUnused(group);
+  }
+
   /** OffsetFetch for one group; topics null = every partition the group committed. */
   fetchOffsets(
     groupId: string,

@@ -1,12 +1,15 @@
 /**
  * The committed-offsets log: `<data-dir>/groups/offsets.log`, an append-only sequence of records,
- * one per committed (group, topic, partition), the latest record for a key winning on replay.
+ * one per committed (group, topic, partition), the latest record for a key winning on replay. A
+ * delete record (a tombstone, written when a topic is deleted) removes the key.
  *
  *   offset  size  field
  *   0       4     bodyLength   int32, bytes of body
  *   4       4     crc          uint32, CRC-32C of body
  *   8       ...   body:
  *                   version            int8    (= 1)
+ *                   kind               int8    (0 = commit, 1 = delete: the fields below are kept
+ *                                               but only group, topic and partition matter)
  *                   commitTimestamp    int64   ms since the epoch, set by the broker
  *                   group              string  (int16 length, UTF-8)
  *                   topic              string
@@ -39,7 +42,12 @@ export interface OffsetRecord extends CommittedOffset {
   group: string;
   topic: string;
   partition: number;
+  /** A tombstone: the key's committed offset is gone. */
+  deleted?: boolean;
 }
+
+const KIND_COMMIT = 0;
+const KIND_DELETE = 1;
 
 /** Encodes records back to back, ready to append. */
 export function encodeOffsetRecords(records: readonly OffsetRecord[]): Buffer {
@@ -47,6 +55,7 @@ export function encodeOffsetRecords(records: readonly OffsetRecord[]): Buffer {
   for (const rec of records) {
     const body = new Writer(96)
       .int8(OFFSET_LOG_VERSION)
+      .int8(rec.deleted ? KIND_DELETE : KIND_COMMIT)
       .int64(rec.commitTimestamp)
       .string(rec.group)
       .string(rec.topic)
@@ -73,6 +82,8 @@ function decodeBody(body: Buffer): OffsetRecord {
   const r = new Reader(body);
   const version = r.int8();
   if (version !== OFFSET_LOG_VERSION) throw new Error(`record version ${version}`);
+  const kind = r.int8();
+  if (kind !== KIND_COMMIT && kind !== KIND_DELETE) throw new Error(`record kind ${kind}`);
   const rec: OffsetRecord = {
     commitTimestamp: r.int64(),
     group: r.string(),
@@ -83,6 +94,7 @@ function decodeBody(body: Buffer): OffsetRecord {
     metadata: r.nullableString(),
   };
   if (r.remaining !== 0) throw new Error(`${r.remaining} bytes left over in the record body`);
+  if (kind === KIND_DELETE) rec.deleted = true;
   return rec;
 }
 

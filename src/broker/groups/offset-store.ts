@@ -12,7 +12,7 @@
  * Invariants:
  * - One writer: appends and compaction run one at a time, in commit order (`drain`).
  * - `fileSize` is the end of the last fully written record; a failed append is truncated back to it.
- * - The log is compacted (rewritten with one record per live key, atomically by rename) when it
+ * - The log is compacted (rewritten with one record per live key, tombstones dropped, atomically by rename) when it
  *   holds more than compactFactor x live records, on open and after appends.
  */
 import { constants, type FileHandle, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
@@ -145,6 +145,26 @@ export class OffsetStore {
     });
   }
 
+  /** Forgets every group's offsets for a deleted topic (tombstones, durable like commits). */
+  deleteTopic(topic: string, now = Date.now()): Promise<void> {
+    const tombstones: OffsetRecord[] = [];
+    for (const [group, topics] of this.offsets) {
+      for (const partition of topics.get(topic)?.keys() ?? []) {
+        tombstones.push({
+          group,
+          topic,
+          partition,
+          offset: -1,
+          leaderEpoch: -1,
+          metadata: null,
+          commitTimestamp: now,
+          deleted: true,
+        });
+      }
+    }
+    return this.commit(tombstones);
+  }
+
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {
     return this.offsets.get(group)?.get(topic)?.get(partition);
   }
@@ -180,6 +200,10 @@ export class OffsetStore {
   }
 
   private apply(rec: OffsetRecord): void {
+    if (rec.deleted) {
+      this.remove(rec.group, rec.topic, rec.partition);
+      return;
+    }
     let topics = this.offsets.get(rec.group);
     if (!topics) {
       topics = new Map();
@@ -197,6 +221,16 @@ export class OffsetStore {
       metadata: rec.metadata,
       commitTimestamp: rec.commitTimestamp,
     });
+  }
+
+  /** Invariant: no empty maps are kept, so a group with no offsets left is not listed. */
+  private remove(group: string, topic: string, partition: number): void {
+    const topics = this.offsets.get(group);
+    const partitions = topics?.get(topic);
+    if (!topics || !partitions?.delete(partition)) return;
+    this.live--;
+    if (partitions.size === 0) topics.delete(topic);
+    if (topics.size === 0) this.offsets.delete(group);
   }
 
   /** Commits made in the same tick (one socket read) go out in one write and one fdatasync. */

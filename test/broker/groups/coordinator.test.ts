@@ -167,6 +167,20 @@ describe('GroupCoordinator views and lifecycle', () => {
     expect(await c.commit(commit({ groupId: 'b' }))).toBe(ErrorCode.NONE);
   });
 
+  it('forgets the offsets of a deleted topic and the groups left with none', async () => {
+    const c = await coordinator();
+    await c.commit(commit({ groupId: 'a' }));
+    await c.commit(
+      commit({
+        groupId: 'b',
+        offsets: [{ topic: 'u', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }],
+      }),
+    );
+    await c.deleteTopic('t');
+    expect(c.list().map((g) => g.groupId)).toEqual(['b']);
+    expect(c.fetchOffsets('a', [{ topic: 't', partitions: [0] }]).topics[0].partitions[0].offset).toBe(-1);
+  });
+
   it('does not keep a group created by a join that was refused', async () => {
     const c = await coordinator();
     const r = await c.join(joinRequest({ sessionTimeoutMs: 1 }));

@@ -23,6 +23,14 @@ describe('offsets log format', () => {
     expect(scan.records).toEqual(records);
   });
 
+  it('round-trips a delete record (tombstone)', () => {
+    const tombstone = { ...rec(3, -1), deleted: true };
+    expect(scanOffsetLog(encodeOffsetRecords([rec(3, 1), tombstone])).records).toEqual([
+      rec(3, 1),
+      tombstone,
+    ]);
+  });
+
   it('stops at a torn record and reports how many bytes were valid', () => {
     const one = encodeOffsetRecords([rec(0, 1)]);
     const image = Buffer.concat([one, encodeOffsetRecords([rec(1, 2)])]);

@@ -115,6 +115,21 @@ describe('OffsetStore durability', () => {
     expect(again.get('g', 't', 0)?.offset).toBe(39);
   });
 
+  it("deletes a topic's offsets durably, and compaction drops the tombstones", async () => {
+    const s = await store({ kind: 'sync' }, { compactFactor: 2, compactMinRecords: 4 });
+    await s.commit([rec(0, 1), rec(1, 2), { ...rec(0, 3, 'other'), topic: 'keep' }]);
+    await s.deleteTopic('t');
+    expect(s.get('g', 't', 0)).toBeUndefined();
+    expect(s.groupIds()).toEqual(['other']);
+    await s.close();
+    const again = await store();
+    expect(again.get('g', 't', 1)).toBeUndefined();
+    expect(again.groupIds()).toEqual(['other']);
+    expect((await stat(s.file)).size).toBe(
+      encodeOffsetRecords([{ ...rec(0, 3, 'other'), topic: 'keep' }]).length,
+    );
+  });
+
   it('ignores a temp file left by a compaction that crashed before its rename', async () => {
     const s = await store();
     await s.commit([rec(0, 7)]);
