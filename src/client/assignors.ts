@@ -110,7 +110,21 @@ export const roundRobinAssignor: Assignor = {
   },
 };
 
+/**
+ * kafkajs names its round-robin strategy "RoundRobinAssigner" and offers only that by default. The
+ * same dealing under that name lets mq join a group of default kafkajs consumers: whichever member
+ * leads, the others just take what SyncGroup hands them.
+ */
+export const kafkajsRoundRobinAssignor: Assignor = {
+  name: 'RoundRobinAssigner',
+  assign: (members, partitionsPerTopic) => roundRobinAssignor.assign(members, partitionsPerTopic),
+};
+
 export const ASSIGNORS: Readonly<Record<string, Assignor>> = {
   range: rangeAssignor,
   roundrobin: roundRobinAssignor,
+  RoundRobinAssigner: kafkajsRoundRobinAssignor,
 };
+
+/** What a consumer offers unless told otherwise, in preference order. */
+export const DEFAULT_ASSIGNORS: readonly string[] = ['range', 'roundrobin', 'RoundRobinAssigner'];

@@ -15,7 +15,7 @@
  */
 import { ErrorCode, isRetriable } from '../protocol/errors.js';
 import type { DecodedRecord } from '../protocol/records.js';
-import { ASSIGNORS, type Assignor } from './assignors.js';
+import { ASSIGNORS, type Assignor, DEFAULT_ASSIGNORS } from './assignors.js';
 import { Cluster, type ClusterOptions, sleep } from './cluster.js';
 import {
   BrokerError,
@@ -61,7 +61,7 @@ export interface ConsumerOptions extends ClusterOptions {
   sessionTimeoutMs?: number;
   rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
-  /** Offered in this order (default ['range', 'roundrobin']). */
+  /** Offered in this order (default range, roundrobin, and kafkajs's RoundRobinAssigner). */
   assignors?: readonly (keyof typeof ASSIGNORS | Assignor)[];
   /** Commit processed offsets every autoCommitIntervalMs, on rebalance and on close (default true with a group). */
   autoCommit?: boolean;
@@ -149,7 +149,7 @@ export class Consumer {
     if (this.running) throw invalid('subscribe() before run() or batches()');
     this.groupId = groupId;
     this.autoCommit = this.opts.autoCommit ?? true;
-    const assignors = (this.opts.assignors ?? ['range', 'roundrobin']).map((a) => {
+    const assignors = (this.opts.assignors ?? DEFAULT_ASSIGNORS).map((a) => {
       const found = typeof a === 'string' ? ASSIGNORS[a] : a;
       if (!found) throw invalid(`unknown assignor ${String(a)}`);
       return found;

@@ -15,12 +15,7 @@
  * the call; send() is the per-record convenience (one promise per record).
  */
 import type { CompressionName } from '../protocol/record-batch.js';
-import {
-  type Completion,
-  type PartitionQueue,
-  type ProducerBatch,
-  RecordAccumulator,
-} from './accumulator.js';
+import { type Completion, type ProducerBatch, RecordAccumulator } from './accumulator.js';
 import type { Bytes, RecordHeaders } from './batch-builder.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { ClientClosedError, KafkaClientError } from './errors.js';
@@ -149,6 +144,8 @@ export class Producer {
   private connected = false;
   private closed = false;
   private spaceWaiters: (() => void)[] = [];
+  private backlog: { topic: string; run: () => void; fail: (e: Error) => void }[] = [];
+  private pumping: Promise<void> | null = null;
 
   constructor(opts: ProducerOptions) {
     const acks = opts.acks ?? -1;
@@ -203,51 +200,54 @@ export class Producer {
   }
 
   /** Sends one record; resolves when it is acknowledged (per `acks`). */
-  async send(record: ProducerRecord): Promise<RecordMetadata> {
-    await this.ready(record.topic);
-    const partition = this.choosePartition(record.topic, record.key, record.partition);
-    const q = this.acc.queue(record.topic, partition);
-    const b = this.acc.append(q, record.key, record.value, record.timestamp, record.headers);
-    this.afterAppend(record.topic, q, b);
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      b.completions.push(new RecordCompletion(record.topic, partition, b.recordCount - 1, resolve, reject));
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    return this.whenReady(record.topic, () => {
+      const partition = this.choosePartition(record.topic, record.key, record.partition);
+      const q = this.acc.queue(record.topic, partition);
+      const b = this.acc.append(q, record.key, record.value, record.timestamp, record.headers);
+      this.partitioner.appended(record.topic, partition, b);
+      this.sender.wake();
+      return new Promise<RecordMetadata>((resolve, reject) => {
+        b.completions.push(new RecordCompletion(record.topic, partition, b.recordCount - 1, resolve, reject));
+      });
     });
   }
 
   /**
    * Sends records to one partition and resolves once for all of them, with the first one's
-   * offset: the load generators' path. The records are encoded before this returns (the caller
-   * may reuse its objects), and the last batch is sealed at once rather than lingering.
+   * offset: the load generators' path. The records are encoded before this returns when the
+   * producer is ready (the caller may reuse its objects; else they are encoded in call order once
+   * it is), and the last batch is sealed at once rather than lingering.
    */
-  async sendBatch(topic: string, partition: number, records: readonly BatchRecord[]): Promise<BatchResult> {
-    await this.ready(topic);
-    const count = this.cluster.topic(topic)!.partitions.length;
-    if (!(partition >= 0 && partition < count)) throw invalid(`topic ${topic} has no partition ${partition}`);
-    if (records.length === 0) return { topic, partition, baseOffset: -1, count: 0 };
-    const q = this.acc.queue(topic, partition);
-    let done!: (r: BatchResult) => void;
-    let fail!: (e: Error) => void;
-    const result = new Promise<BatchResult>((resolve, reject) => {
-      done = resolve;
-      fail = reject;
-    });
-    const tracker = new CallTracker(topic, partition, records.length, done, fail);
-    let last: ProducerBatch | null = null;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const b = this.acc.append(q, r.key, r.value, r.timestamp, r.headers);
-      if (b !== last) {
-        b.completions.push(tracker.part(b.recordCount - 1));
-        last = b;
+  sendBatch(topic: string, partition: number, records: readonly BatchRecord[]): Promise<BatchResult> {
+    return this.whenReady(topic, () => {
+      const count = this.cluster.topic(topic)!.partitions.length;
+      if (!(partition >= 0 && partition < count))
+        throw invalid(`topic ${topic} has no partition ${partition}`);
+      if (records.length === 0) return Promise.resolve({ topic, partition, baseOffset: -1, count: 0 });
+      const q = this.acc.queue(topic, partition);
+      let tracker!: CallTracker;
+      const result = new Promise<BatchResult>((resolve, reject) => {
+        tracker = new CallTracker(topic, partition, records.length, resolve, reject);
+      });
+      let last: ProducerBatch | null = null;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        const b = this.acc.append(q, r.key, r.value, r.timestamp, r.headers);
+        if (b !== last) {
+          b.completions.push(tracker.part(b.recordCount - 1));
+          last = b;
+        }
       }
-    }
-    this.acc.seal(q);
-    this.sender.wake();
-    return result;
+      this.acc.seal(q);
+      this.sender.wake();
+      return result;
+    });
   }
 
   /** Resolves when every batch that exists now is settled (failures are the sends' to report). */
   async flush(): Promise<void> {
+    await this.pumping;
     if (!this.connected) return;
     await this.sender.flush();
   }
@@ -259,27 +259,67 @@ export class Producer {
     this.closed = true;
     this.sender.close();
     for (const w of this.spaceWaiters.splice(0)) w();
+    for (const b of this.backlog.splice(0)) b.fail(new ClientClosedError('producer'));
     await this.cluster.close();
   }
 
-  private async ready(topic: string): Promise<void> {
-    if (this.closed) throw new ClientClosedError('producer');
-    if (!this.connected) await this.connect();
-    if (this.cluster.topic(topic) === undefined) await this.cluster.ensureTopics([topic]);
-    if (this.acc.bufferedBytes >= this.bufferMemory || this.spaceWaiters.length > 0) {
-      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
-      if (this.closed) throw new ClientClosedError('producer');
+  /**
+   * Runs `append` now when the producer can take the records (connected, topic known, buffer not
+   * full, nobody queued before), else queues it behind the earlier calls. Either way appends
+   * happen in call order, which is what keeps the order of concurrent sends to a partition.
+   */
+  private whenReady<T>(topic: string, append: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ClientClosedError('producer'));
+    if (
+      this.backlog.length === 0 &&
+      this.connected &&
+      this.acc.bufferedBytes < this.bufferMemory &&
+      this.cluster.topic(topic) !== undefined
+    ) {
+      try {
+        return append();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          append().then(resolve, reject);
+        } catch (err) {
+          reject(err);
+        }
+      };
+      this.backlog.push({ topic, run, fail: reject });
+      if (this.backlog.length === 1) this.pumping = this.pump();
+    });
+  }
+
+  /** Works through queued calls in order, waiting for connection, metadata and buffer space. */
+  private async pump(): Promise<void> {
+    while (this.backlog.length > 0) {
+      const next = this.backlog[0];
+      try {
+        if (this.closed) throw new ClientClosedError('producer');
+        if (!this.connected) await this.connect();
+        if (this.cluster.topic(next.topic) === undefined) await this.cluster.ensureTopics([next.topic]);
+        while (this.acc.bufferedBytes >= this.bufferMemory && !this.closed) {
+          await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+        }
+        if (this.closed) throw new ClientClosedError('producer');
+        this.backlog.shift();
+        next.run();
+      } catch (err) {
+        this.backlog.shift();
+        next.fail(err as Error);
+      }
     }
   }
 
   private releaseSpace(): void {
-    while (this.spaceWaiters.length > 0 && this.acc.bufferedBytes < this.bufferMemory)
+    while (this.spaceWaiters.length > 0 && this.acc.bufferedBytes < this.bufferMemory) {
       this.spaceWaiters.shift()!();
-  }
-
-  private afterAppend(topic: string, q: PartitionQueue, b: ProducerBatch): void {
-    this.partitioner.appended(topic, q.partition, b);
-    this.sender.wake();
+    }
   }
 
   /** Explicit partition, else the partitioner (murmur2 of the key, or sticky / round-robin). */
