@@ -124,4 +124,18 @@ export class Harness {
     if (!s.done || this.group.state !== 'Stable') throw new Error('group did not become stable');
     return id;
   }
+
+  /** Two members, a (leader) and b, Stable in generation 2 with assignments 'A' and 'B'. */
+  async stablePair(): Promise<{ a: string; b: { id: string } }> {
+    const a = await this.stableSingle('a');
+    const b = await this.joinNew('b');
+    this.join({ clientId: 'a', memberId: a });
+    await settle();
+    this.sync(b.id, 2);
+    this.sync(a, 2, { [a]: 'A', [b.id]: 'B' });
+    await settle();
+    if (this.group.state !== 'Stable' || this.group.generationId !== 2)
+      throw new Error('pair did not become stable');
+    return { a, b };
+  }
 }

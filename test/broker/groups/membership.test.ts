@@ -70,13 +70,7 @@ describe('GroupMembership: join and sync', () => {
 
   it('answers a rejoining follower with unchanged metadata at once, but rebalances when the leader rejoins', async () => {
     const h = new Harness();
-    const a = await h.stableSingle('a');
-    const b = await h.joinNew('b');
-    h.join({ clientId: 'a', memberId: a });
-    await settle();
-    h.sync(b.id, 2);
-    h.sync(a, 2, { [a]: 'A', [b.id]: 'B' });
-    await settle();
+    const { a, b } = await h.stablePair();
 
     const again = h.join({ clientId: 'b', memberId: b.id });
     await settle();
@@ -161,13 +155,7 @@ describe('GroupMembership: protocols and timeouts', () => {
 
   it('removes members that do not rejoin within the rebalance timeout, even if they heartbeat', async () => {
     const h = new Harness();
-    const a = await h.stableSingle('a');
-    const b = await h.joinNew('b');
-    h.join({ clientId: 'a', memberId: a });
-    await settle();
-    h.sync(b.id, 2);
-    h.sync(a, 2, {});
-    await settle();
+    const { a, b } = await h.stablePair();
 
     const c = await h.joinNew('c');
     const aJoin = h.join({ clientId: 'a', memberId: a });
@@ -187,13 +175,7 @@ describe('GroupMembership: protocols and timeouts', () => {
 
   it('evicts a member whose session expires and rebalances the rest', async () => {
     const h = new Harness();
-    const a = await h.stableSingle('a');
-    const b = await h.joinNew('b');
-    h.join({ clientId: 'a', memberId: a });
-    await settle();
-    h.sync(b.id, 2);
-    h.sync(a, 2, {});
-    await settle();
+    const { a, b } = await h.stablePair();
     expect(h.group.state).toBe('Stable');
 
     for (let t = 0; t < SESSION_MS - 3_000; t += 3_000) {
@@ -234,12 +216,7 @@ describe('GroupMembership: protocols and timeouts', () => {
 describe('GroupMembership: leave', () => {
   it('removes leaving members (batch), rebalances the rest, and empties the group with the last one', async () => {
     const h = new Harness();
-    const a = await h.stableSingle('a');
-    const b = await h.joinNew('b');
-    h.join({ clientId: 'a', memberId: a });
-    await settle();
-    h.sync(a, 2, {});
-    await settle();
+    const { a, b } = await h.stablePair();
 
     expect(h.membership.leave(h.group, b.id, null)).toBe(ErrorCode.NONE);
     expect(h.membership.leave(h.group, 'nobody', null)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
