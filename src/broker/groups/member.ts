@@ -23,8 +23,6 @@ export class GroupMember {
   pendingJoin: ((r: JoinResult) => void) | null = null;
   pendingSync: ((r: SyncResult) => void) | null = null;
   sessionTimer: Timer | null = null;
-  /** Joined during the current rebalance (Kafka's isNew): removed first if it does not come back. */
-  isNew = false;
 
   constructor(
     public memberId: string,

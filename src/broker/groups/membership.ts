@@ -138,7 +138,6 @@ export class GroupMembership {
       req.rebalanceTimeoutMs,
       req.protocols,
     );
-    member.isNew = true;
     group.add(member, req.protocolType);
     const parked = this.parkJoin(member);
     this.maybePrepareRebalance(group, `member ${memberId} joined`);
@@ -280,9 +279,7 @@ export class GroupMembership {
       'rebalance joined; waiting for the leader to assign',
     );
     for (const m of group.members.values()) {
-      m.isNew = false;
-      const result = group.joinResultFor(m);
-      m.answerJoin(result);
+      m.answerJoin(group.joinResultFor(m));
       this.armSession(group, m);
     }
   }
