@@ -9,9 +9,12 @@
  *      is really there). Indexes are never checksummed; ones that do not fit are rebuilt.
  *   3. Recover. After an unclean shutdown (no clean-shutdown marker) every segment from the one
  *      holding the recovery point to the end is re-validated batch by batch: whole batch, magic,
- *      CRC-32C, record count, and offsets that only go up (base offset >= the previous batch's
- *      last offset + 1). The file is truncated at the first invalid batch and every later segment
- *      is deleted, each logged at warn with what was cut and why. Indexes are rebuilt on the way.
+ *      CRC-32C, record count, and offsets: inside a segment each batch starts right after the
+ *      previous one (the first at the segment's base offset), as appends write them; between
+ *      segments offsets may only jump up. The base offset is outside the CRC, so contiguity is
+ *      what catches a damaged one. The file is truncated at the first invalid batch and every
+ *      later segment deleted, each logged at warn with what was cut and why. Indexes are rebuilt
+ *      on the way.
  *      Segments below the recovery point, and all of them after a clean shutdown, are trusted;
  *      those whose indexes failed pass 2 are rebuilt (and cut, if needed) on their own.
  *   4. Find the log end: after a clean shutdown, walk the active segment's batch headers from its
@@ -118,7 +121,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
     const seg = segments[i];
     const last = i === segments.length - 1;
     if (badIndexes.has(seg) || (last && (await walkTail(seg)) !== null)) {
-      await recoverSegment(seg, seg.baseOffset, logger);
+      await recoverSegment(seg, logger);
       recovered.add(seg);
     } else if (!last) {
       seg.nextOffset = segments[i + 1].baseOffset;
@@ -134,7 +137,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
         'recovery: segment starts below the end of the previous one',
       );
     } else {
-      cut = await recoverSegment(seg, seg.baseOffset, logger);
+      cut = await recoverSegment(seg, logger);
       recovered.add(seg);
     }
     if (cut) {
@@ -211,7 +214,6 @@ async function walkTail(seg: Segment): Promise<string | null> {
   const start = seg.indexes.rewindToLastEntry();
   seg.nextOffset = start.offset;
   let expected = start.offset;
-  let exact = start.exact;
   let problem: string | null = null;
   try {
     await seg.walk(start.position, seg.size, (buf, p, filePos) => {
@@ -228,7 +230,6 @@ async function walkTail(seg: Segment): Promise<string | null> {
       const lastOffset = base + batchLastOffsetDelta(buf, p);
       seg.trackBatch(filePos, base, lastOffset, batchMaxTimestamp(buf, p), size);
       expected = lastOffset + 1;
-      exact = false;
       return false;
     });
   } catch (err) {
@@ -241,7 +242,7 @@ async function walkTail(seg: Segment): Promise<string | null> {
  * Re-validates every batch of a segment and rebuilds its indexes; truncates the file at the
  * first invalid batch. Returns true when something was cut.
  */
-async function recoverSegment(seg: Segment, firstOffset: number, logger: Logger): Promise<boolean> {
+async function recoverSegment(seg: Segment, logger: Logger): Promise<boolean> {
   seg.resetIndexes();
   const fileSize = seg.size;
   let chunk: Buffer = Buffer.alloc(0);
@@ -252,7 +253,7 @@ async function recoverSegment(seg: Segment, firstOffset: number, logger: Logger)
     chunkStart = from;
   };
   let pos = 0;
-  let expected = firstOffset;
+  let expected = seg.baseOffset;
   while (pos < fileSize) {
     const left = fileSize - pos;
     await ensure(pos, Math.min(left, BATCH_HEADER_SIZE));
@@ -266,7 +267,8 @@ async function recoverSegment(seg: Segment, firstOffset: number, logger: Logger)
     if (reason === null) {
       const base = batchBaseOffset(chunk, p);
       lastOffset = base + batchLastOffsetDelta(chunk, p);
-      if (base < expected) reason = `offset ${base} goes back (expected ${expected} or more)`;
+      if (base !== expected)
+        reason = `batch offset ${base} does not follow the previous batch (expected ${expected})`;
       else if (lastOffset - seg.baseOffset > MAX_RELATIVE_OFFSET)
         reason = `offset ${lastOffset} is too far from the segment's base`;
     }

@@ -436,8 +436,9 @@ export class PartitionLog {
   /** Abandons the log and removes its directory. */
   async delete(): Promise<void> {
     this.abandon();
+    await this.background; // a rolled segment's sync may be writing the recovery point
     try {
-      await rm(this.dir, { recursive: true, force: true });
+      await rm(this.dir, { recursive: true, force: true, maxRetries: 3 });
     } catch (err) {
       throw storageIoError(err, 'removing', this.dir);
     }

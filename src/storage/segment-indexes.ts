@@ -66,19 +66,19 @@ export class SegmentIndexes {
   /**
    * Prepares booking the batches from the last offset index entry on (a clean start knows the
    * indexes, not the batches after them): drops that entry, which `track` re-adds for the first
-   * batch booked. Returns where that batch is and its offset (`exact`), or the segment's start.
+   * batch booked. Returns where that batch is and its offset, or the segment's start.
    */
-  rewindToLastEntry(): { position: number; offset: number; exact: boolean } {
+  rewindToLastEntry(): { position: number; offset: number } {
     const last = this.offsetIndex.entries - 1;
     if (last < 0) {
       this.bytesSinceEntry = 0;
-      return { position: 0, offset: this.baseOffset, exact: false };
+      return { position: 0, offset: this.baseOffset };
     }
     const position = this.offsetIndex.positionAt(last);
     const offset = this.offsetIndex.offsetAt(last);
     this.offsetIndex.truncateTo(last);
     this.bytesSinceEntry = this.intervalBytes;
-    return { position, offset, exact: true };
+    return { position, offset };
   }
 
   /** The segment stops being active: record its largest timestamp as the last time entry. */
