@@ -120,7 +120,14 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   for (let i = 0; i < firstUnflushed; i++) {
     const seg = segments[i];
     const last = i === segments.length - 1;
-    if (badIndexes.has(seg) || (last && (await walkTail(seg)) !== null)) {
+    const tailProblem = last && !badIndexes.has(seg) ? await walkTail(seg) : null;
+    if (tailProblem !== null) {
+      logger.warn(
+        { file: seg.logPath, reason: tailProblem },
+        'the active segment does not end cleanly; re-validating it',
+      );
+    }
+    if (badIndexes.has(seg) || tailProblem !== null) {
       await recoverSegment(seg, logger);
       recovered.add(seg);
     } else if (!last) {
@@ -219,11 +226,7 @@ async function walkTail(seg: Segment): Promise<string | null> {
     await seg.walk(start.position, seg.size, (buf, p, filePos) => {
       const size = batchSize(buf, p);
       const base = batchBaseOffset(buf, p);
-      if (
-        size < BATCH_HEADER_SIZE ||
-        filePos + size > seg.size ||
-        (exact ? base !== expected : base < expected)
-      ) {
+      if (size < BATCH_HEADER_SIZE || filePos + size > seg.size || base !== expected) {
         problem = `batch at position ${filePos} (offset ${base}, ${size} bytes) does not follow offset ${expected}`;
         return true;
       }

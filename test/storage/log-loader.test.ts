@@ -39,7 +39,8 @@ async function readAll(log: PartitionLog): Promise<{ batches: BatchInfo[]; bytes
 /** Writes `counts.length` batches into topics dir `root`, then "crashes" (abandons the log). */
 async function crashedLog(root: string, counts: number[], config = CONFIG) {
   const log = await PartitionLog.open(root, 't', 0, config, silent());
-  counts.forEach((count, i) => log.append(makeBatch({ count, tag: i, valueSize: 40 + (i % 7) * 30 })));
+  for (const [i, count] of counts.entries())
+    log.append(makeBatch({ count, tag: i, valueSize: 40 + (i % 7) * 30 }));
   const { batches, bytes } = await readAll(log);
   await log.flush(); // let background roll syncs finish, so only the active segment is unflushed
   const segments = log.segmentBaseOffsets();
@@ -207,7 +208,8 @@ describe('recovery after an unclean shutdown', () => {
 describe('loading after a clean shutdown', () => {
   async function closedLog(counts: number[]) {
     const log = await PartitionLog.open(dir, 't', 0, CONFIG, silent());
-    counts.forEach((count, i) => log.append(makeBatch({ count, tag: i, baseTimestamp: 10_000 + i })));
+    for (const [i, count] of counts.entries())
+      log.append(makeBatch({ count, tag: i, baseTimestamp: 10_000 + i }));
     const before = await readAll(log);
     const segments = log.segmentBaseOffsets();
     await log.close();

@@ -52,7 +52,7 @@ describe('Segment', () => {
   it('finds the first batch at or after a timestamp', async () => {
     const seg = Segment.create(dir, 0, 0, nodeIo, Date.now());
     const ts = [5000, 4000, 7000, 7000, 9000];
-    ts.forEach((t, i) => seg.append(at(i, 1, t), Date.now()));
+    for (const [i, t] of ts.entries()) seg.append(at(i, 1, t), Date.now());
     seg.indexes.seal();
     expect(await seg.findTimestamp(0)).toEqual({ offset: 0, timestamp: 5000 });
     expect(await seg.findTimestamp(5001)).toEqual({ offset: 2, timestamp: 7000 });
