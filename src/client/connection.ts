@@ -389,11 +389,18 @@ export class Connection {
   }
 
   /** Closes the socket and rejects every outstanding request with `err` (default: closed). */
-  close(err: Error = new ClientClosedError(`connection to ${this.address}`)): void {
+  close(err?: Error): void {
     if (this.closeError) return;
-    this.closeError = err;
+    this.closeError = err ?? new ClientClosedError(`connection to ${this.address}`);
     if (this.sweep) clearInterval(this.sweep);
-    this.socket?.destroy();
+    const socket = this.socket;
+    if (socket && err === undefined) {
+      // A requested close still delivers what was written (acks=0 produces have no answer to
+      // wait for): end() flushes and sends FIN; destroy only if the peer never closes its side.
+      socket.end();
+      setTimeout(() => socket.destroy(), 5000).unref();
+    } else socket?.destroy();
+    err = this.closeError;
     const pending = this.pending.slice(this.head);
     this.pending = [];
     this.head = 0;
