@@ -4,6 +4,7 @@
  * docs/architecture.md for the on-disk layout; each module's header states its own format.
  */
 export { DataDir, type DataDirMeta, type DataDirOptions, FORMAT_VERSION } from './data-dir.js';
+export { fsyncDir, writeFileDurably } from './durable-files.js';
 export {
   DataDirLockedError,
   InvalidTopicError,

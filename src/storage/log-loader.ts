@@ -63,6 +63,16 @@ export interface LoadedLog {
 }
 
 export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
+  const opened: Segment[] = [];
+  try {
+    return await load(opts, opened);
+  } catch (err) {
+    for (const seg of opened) seg.close(); // no fds leak from a log that failed to open
+    throw err;
+  }
+}
+
+async function load(opts: LoadOptions, opened: Segment[]): Promise<LoadedLog> {
   const { dir, logger, config, io } = opts;
 
   // Pass 1: list the directory.
@@ -91,9 +101,11 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   }
 
   // Pass 2: open the segments; load the indexes of those recovery will not rebuild anyway.
-  let segments = [...logBases]
-    .sort((a, b) => a - b)
-    .map((base) => Segment.open(dir, base, config.indexIntervalBytes, io));
+  let segments: Segment[] = [];
+  for (const base of [...logBases].sort((a, b) => a - b)) {
+    segments.push(Segment.open(dir, base, config.indexIntervalBytes, io));
+    opened.push(segments[segments.length - 1]);
+  }
   const recoveryPoint = await readRecoveryPoint(dir, logger);
   let firstUnflushed = segments.length;
   if (!opts.cleanShutdown && segments.length > 0) {
@@ -165,6 +177,7 @@ export async function loadLog(opts: LoadOptions): Promise<LoadedLog> {
   // Pass 5: make it durable.
   if (segments.length === 0) {
     segments = [Segment.create(dir, 0, config.indexIntervalBytes, io, Date.now())];
+    opened.push(segments[0]);
     recovered.add(segments[0]);
   }
   for (const seg of recovered) await seg.flush();

@@ -185,6 +185,7 @@ export class LogManager {
         }
         logs.push(await this.openLog(name, p, config));
       }
+      await fsyncDir(this.dataDir.topicsDir);
     } catch (err) {
       for (const log of logs) await log.delete().catch(() => {});
       for (let p = logs.length; p < partitions; p++) {

@@ -191,7 +191,8 @@ export class PartitionLog {
 
   /**
    * Appends one or more whole, validated batches: rewrites their base offsets in place to the
-   * next offsets, then writes them with one write (or holds them, under async).
+   * next offsets, then writes them with one write (or holds them, under async). No copy: under
+   * async the buffer itself is held until the timer writes it, so the caller must not reuse it.
    */
   append(records: Buffer): AppendResult {
     if (this.failure !== null) {
@@ -279,6 +280,8 @@ export class PartitionLog {
         await seg.datasync();
       }
     } catch (err) {
+      // A deleted topic's log was let go on purpose: its waiters fail, the log is not "offline".
+      if (this.abandoned) throw new StorageError(`${this.name} was deleted before the append was synced`);
       throw this.fail(err, 'fdatasync');
     }
   }
