@@ -1,10 +1,10 @@
 /**
  * Logging: pino, to stderr, so stdout stays free for results and the `--json` ready line.
- * Pretty, human lines when stderr is a TTY; JSON lines otherwise (CI, log shippers).
+ * JSON lines (one object per line) so CI logs and scripts can read them.
  */
-import { pino } from 'pino';
+import pino, { type Logger as PinoLogger } from 'pino';
 
-export type Logger = pino.Logger;
+export type Logger = PinoLogger;
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -1,0 +1,119 @@
+/**
+ * Fetch: whole stored batches straight from the segment files, long-polling on min_bytes.
+ *
+ * - Sessionless only (session id 0): incremental fetch sessions are refused with
+ *   FETCH_SESSION_ID_NOT_FOUND, which makes clients fall back to full fetches.
+ * - The first batch of the first partition with data is returned even if it is larger than
+ *   max_bytes / partition_max_bytes, so a consumer can always make progress.
+ * - High watermark = last stable offset = log end (single node, no transactions).
+ * - If fewer than min_bytes are ready, the request waits (up to max_wait_ms) for an append to one
+ *   of its partitions, then reads again.
+ */
+import {
+  decodeFetchRequest,
+  encodeFetchResponse,
+  FetchApi,
+  type FetchRequest,
+  type FetchResponse,
+} from '../../protocol/apis/fetch.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { OffsetOutOfRangeError, validateTopicName } from '../../storage/index.js';
+import type { Broker } from '../broker.js';
+import { partitionKey } from '../fetch-waiters.js';
+import type { ApiHandler } from '../request-router.js';
+
+type TopicResponse = FetchResponse['responses'][number];
+type PartitionData = TopicResponse['partitions'][number];
+
+const EMPTY = Buffer.alloc(0);
+
+function emptyPartition(partitionIndex: number, errorCode: number): PartitionData {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+async function readOnce(
+  b: Broker,
+  req: FetchRequest,
+): Promise<{ responses: TopicResponse[]; bytes: number; errors: boolean }> {
+  let budget = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  let bytes = 0;
+  let errors = false;
+  const responses: TopicResponse[] = [];
+  for (const topic of req.topics) {
+    const partitions: PartitionData[] = [];
+    const valid = validateTopicName(topic.topic) === null;
+    for (const p of topic.partitions) {
+      const log = valid ? b.logs.getLog(topic.topic, p.partition) : undefined;
+      if (!log) {
+        errors = true;
+        partitions.push(emptyPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
+      }
+      const out = emptyPartition(p.partition, ErrorCode.NONE);
+      out.highWatermark = log.highWatermark;
+      out.lastStableOffset = log.highWatermark;
+      out.logStartOffset = log.logStartOffset;
+      if (budget > 0 || bytes === 0) {
+        try {
+          const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
+          const r = await log.read(p.fetchOffset, limit);
+          // Only the first non-empty partition may exceed the budget.
+          if (r.records.length > 0 && (bytes === 0 || r.records.length <= budget)) {
+            out.records = r.records;
+            bytes += r.records.length;
+            budget -= r.records.length;
+          }
+          out.highWatermark = r.highWatermark;
+          out.lastStableOffset = r.highWatermark;
+          out.logStartOffset = r.logStartOffset;
+        } catch (err) {
+          if (!(err instanceof OffsetOutOfRangeError)) throw err;
+          errors = true;
+          out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+        }
+      }
+      partitions.push(out);
+    }
+    responses.push({ topic: topic.topic, topicId: topic.topicId, partitions });
+  }
+  return { responses, bytes, errors };
+}
+
+export function fetchHandler(broker: () => Broker): ApiHandler<FetchRequest, FetchResponse> {
+  return {
+    spec: FetchApi,
+    decode: decodeFetchRequest,
+    encode: encodeFetchResponse,
+    async handle(req) {
+      const b = broker();
+      if (req.sessionId !== 0) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+          sessionId: 0,
+          responses: [],
+        };
+      }
+      const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+      const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+      for (;;) {
+        const seen = b.waiters.snapshot(keys);
+        const { responses, bytes, errors } = await readOnce(b, req);
+        const left = deadline - Date.now();
+        if (bytes >= req.minBytes || errors || left <= 0 || b.isStopping) {
+          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+        }
+        await b.waiters.wait(keys, left, seen);
+      }
+    },
+  };
+}
