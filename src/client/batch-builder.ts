@@ -82,25 +82,98 @@ function writeVarlong(buf: Buffer, pos: number, n: number): number {
   return pos;
 }
 
-function byteLength(b: Bytes | null | undefined): number {
-  if (b === null || b === undefined) return -1;
-  return typeof b === 'string' ? Buffer.byteLength(b) : b.length;
+/** UTF-8 length of a string: a JS loop for short ones (no native call), Buffer.byteLength else. */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > 32) return Buffer.byteLength(s, 'utf8');
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // a surrogate pair: two code units, four bytes
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
+function byteLength(b: Bytes | null | undefined): number {
+  if (b === null || b === undefined) return -1;
+  return typeof b === 'string' ? utf8Length(b) : b.length;
+}
+
+/** Copies bytes whose length is known; short ones by hand, which beats a native call. */
 function writeBytes(buf: Buffer, pos: number, b: Bytes, len: number): number {
-  if (typeof b === 'string') buf.write(b, pos, len, 'utf8');
-  else buf.set(b, pos);
+  if (typeof b === 'string') {
+    if (len === b.length && len <= 32) {
+      for (let i = 0; i < len; i++) buf[pos + i] = b.charCodeAt(i);
+    } else buf.write(b, pos, len, 'utf8');
+  } else if (len <= 32) {
+    for (let i = 0; i < len; i++) buf[pos + i] = b[i];
+  } else buf.set(b, pos);
   return pos + len;
 }
 
-function headerList(h: RecordHeaders | undefined): readonly RecordHeader[] {
-  if (!h) return [];
-  if (Array.isArray(h)) return h as readonly RecordHeader[];
-  const out: RecordHeader[] = [];
-  for (const [key, value] of Object.entries(h as Record<string, Bytes | null | undefined>)) {
-    if (value !== undefined) out.push({ key, value });
+function headerSize(key: string, value: Bytes | null): number {
+  const k = utf8Length(key);
+  const v = byteLength(value);
+  return varintSize(k) + k + varintSize(v) + Math.max(v, 0);
+}
+
+function writeHeader(buf: Buffer, p: number, key: string, value: Bytes | null): number {
+  const k = utf8Length(key);
+  p = writeVarint(buf, p, k);
+  p = writeBytes(buf, p, key, k);
+  const v = byteLength(value);
+  p = writeVarint(buf, p, v);
+  return v > 0 ? writeBytes(buf, p, value!, v) : p;
+}
+
+/**
+ * Bytes of a record's header section (count varint included). Object headers are walked in
+ * place, without building a list; undefined values are left out, as if the key were absent.
+ */
+function headersSize(h: RecordHeaders | undefined): number {
+  if (h === undefined) return 1;
+  let count = 0;
+  let size = 0;
+  if (Array.isArray(h)) {
+    for (const x of h as readonly RecordHeader[]) size += headerSize(x.key, x.value);
+    count = h.length;
+  } else {
+    const o = h as Readonly<Record<string, Bytes | null | undefined>>;
+    for (const key in o) {
+      const value = o[key];
+      if (value === undefined) continue;
+      size += headerSize(key, value);
+      count++;
+    }
   }
-  return out;
+  return varintSize(count) + size;
+}
+
+function writeHeaders(buf: Buffer, p: number, h: RecordHeaders | undefined): number {
+  if (h === undefined) {
+    buf[p] = 0;
+    return p + 1;
+  }
+  if (Array.isArray(h)) {
+    const list = h as readonly RecordHeader[];
+    p = writeVarint(buf, p, list.length);
+    for (const x of list) p = writeHeader(buf, p, x.key, x.value);
+    return p;
+  }
+  const o = h as Readonly<Record<string, Bytes | null | undefined>>;
+  let count = 0;
+  for (const key in o) if (o[key] !== undefined) count++;
+  p = writeVarint(buf, p, count);
+  for (const key in o) {
+    const value = o[key];
+    if (value !== undefined) p = writeHeader(buf, p, key, value);
+  }
+  return p;
 }
 
 /** Encoded size of a record without its length prefix (the value the prefix carries). */
@@ -109,9 +182,9 @@ export function recordBodySize(
   offsetDelta: number,
   keyLen: number,
   valueLen: number,
-  headers: readonly RecordHeader[],
+  headers: RecordHeaders | undefined,
 ): number {
-  let body =
+  return (
     1 +
     varlongSize(timestampDelta) +
     varintSize(offsetDelta) +
@@ -119,13 +192,8 @@ export function recordBodySize(
     Math.max(keyLen, 0) +
     varintSize(valueLen) +
     Math.max(valueLen, 0) +
-    varintSize(headers.length);
-  for (const h of headers) {
-    const k = Buffer.byteLength(h.key);
-    const v = byteLength(h.value);
-    body += varintSize(k) + k + varintSize(v) + Math.max(v, 0);
-  }
-  return body;
+    headersSize(headers)
+  );
 }
 
 export class BatchBuilder {
@@ -169,9 +237,8 @@ export class BatchBuilder {
     const tsDelta = ts - this.baseTimestamp;
     const keyLen = byteLength(key);
     const valueLen = byteLength(value);
-    const hs = headerList(headers);
     const offsetDelta = this.count;
-    const body = recordBodySize(tsDelta, offsetDelta, keyLen, valueLen, hs);
+    const body = recordBodySize(tsDelta, offsetDelta, keyLen, valueLen, headers);
     const size = varintSize(body) + body;
     if (this.pos + size > this.buf.length) {
       if (this.count > 0) return false;
@@ -187,15 +254,7 @@ export class BatchBuilder {
     if (keyLen > 0) p = writeBytes(buf, p, key!, keyLen);
     p = writeVarint(buf, p, valueLen);
     if (valueLen > 0) p = writeBytes(buf, p, value!, valueLen);
-    p = writeVarint(buf, p, hs.length);
-    for (const h of hs) {
-      const k = Buffer.byteLength(h.key);
-      p = writeVarint(buf, p, k);
-      p = writeBytes(buf, p, h.key, k);
-      const v = byteLength(h.value);
-      p = writeVarint(buf, p, v);
-      if (v > 0) p = writeBytes(buf, p, h.value!, v);
-    }
+    p = writeHeaders(buf, p, headers);
     this.pos = p;
     this.count++;
     if (ts > this.maxTimestamp) this.maxTimestamp = ts;

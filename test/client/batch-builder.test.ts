@@ -58,6 +58,19 @@ describe('BatchBuilder', () => {
     expect(d.records.map((r) => r.offset)).toEqual([0, 1]);
   });
 
+  it('measures non-ASCII text exactly and leaves out undefined header values', () => {
+    const b = new BatchBuilder(1024, T0);
+    const key = 'a😀é\ud800x'; // a surrogate pair, a 2-byte char, a lone surrogate (3 bytes as U+FFFD)
+    b.tryAppend(key, 'ü'.repeat(40), undefined, { ключ: 'значение', skipped: undefined, empty: '' });
+    const d = decodeRecordBatch(b.seal());
+    expect(d.records[0].key?.toString()).toBe(Buffer.from(key).toString());
+    expect(d.records[0].value?.toString()).toBe('ü'.repeat(40));
+    expect(d.records[0].headers.map((h) => [h.key, h.value?.toString()])).toEqual([
+      ['ключ', 'значение'],
+      ['empty', ''],
+    ]);
+  });
+
   it('handles timestamps before the base and far from it (varlong)', () => {
     const b = new BatchBuilder(1024);
     b.tryAppend(null, 'a', T0);
