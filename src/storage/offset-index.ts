@@ -12,7 +12,7 @@
  * at flush points and is never checksummed: after an unclean shutdown it is rebuilt from the log,
  * after a clean one it is sanity-checked (`fromBytes`) and rebuilt if it does not fit.
  */
-import { grow } from './index-file.js';
+import { floorSlot, grow } from './index-file.js';
 
 export const OFFSET_INDEX_ENTRY_SIZE = 8;
 /** Largest offset distance from a segment's base that a u32 relative offset can hold. */
@@ -43,20 +43,7 @@ export class OffsetIndex {
 
   /** Slot of the last entry whose offset is <= `offset`, or -1 when there is none. */
   floor(offset: number): number {
-    const rel = offset - this.baseOffset;
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.relOffsets[mid] <= rel) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return floorSlot(this.relOffsets, this.count, offset - this.baseOffset);
   }
 
   offsetAt(slot: number): number {

@@ -37,7 +37,7 @@ import { SegmentIndexes } from './segment-indexes.js';
 import { readAt, type StorageIo, writeAll, writevAll } from './storage-io.js';
 
 /** Header bytes a forward walk needs: through maxTimestamp (offset 35, 8 bytes). */
-export const WALK_HEADER_BYTES = 43;
+const WALK_HEADER_BYTES = 43;
 /** Bytes read at a time when walking batch headers. */
 const WALK_WINDOW = 16 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -324,7 +324,8 @@ export class Segment {
   /**
    * Visits batch headers from `from` to `end`, reading windows of the file; returns the position
    * at which `visit` returned true, or -1 at `end`. `visit` sees at least WALK_HEADER_BYTES of
-   * the header at `buf[p]`, which is at `filePos` in the file.
+   * the header at `buf[p]`, which is at `filePos` in the file. The caller holds a reference (the
+   * read paths) or owns the segment outright (the loader, before the log exists).
    */
   async walk(
     from: number,

@@ -15,7 +15,7 @@
  * each segment's newest timestamp without reading the log. In memory in typed arrays, written at
  * flush points, never checksummed, rebuilt with the offset index.
  */
-import { grow, readInt64, writeInt64 } from './index-file.js';
+import { floorSlot, grow, readInt64, writeInt64 } from './index-file.js';
 
 export const TIME_INDEX_ENTRY_SIZE = 12;
 
@@ -55,19 +55,7 @@ export class TimeIndex {
 
   /** Slot of the last entry whose timestamp is <= `timestamp`, or -1 when there is none. */
   floor(timestamp: number): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.timestamps[mid] <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
+    return floorSlot(this.timestamps, this.count, timestamp);
   }
 
   offsetAt(slot: number): number {
