@@ -15,13 +15,18 @@ import { z } from 'zod';
 export const KEY_DISTRIBUTORS = ['NO_KEY', 'KEY_ROUND_ROBIN', 'RANDOM_NANO'] as const;
 export type KeyDistributor = (typeof KEY_DISTRIBUTORS)[number];
 
+const RATE_MESSAGE = 'must be a rate in msg/s, 0 or "search" (find the maximum), -1 or "max" (unthrottled)';
 const int = (min: number) => z.number().int().min(min);
 const positive = z.number().positive();
 
 /** The producer settings block (OMB keeps these in the driver file; mq keeps them here). */
 const ProducerSchema = z
   .object({
-    acks: z.union([z.literal(-1), z.literal(0), z.literal(1), z.literal('all')]).optional(),
+    acks: z
+      .union([z.literal(-1), z.literal(0), z.literal(1), z.literal('all')], {
+        errorMap: () => ({ message: 'must be all, -1, 1 or 0' }),
+      })
+      .optional(),
     batchSize: int(1).optional(),
     lingerMs: z.number().min(0).optional(),
     compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).optional(),
@@ -44,12 +49,9 @@ export const WorkloadFileSchema = z
     subscriptionsPerTopic: int(0).default(1),
     consumerPerSubscription: int(1).default(1),
     producerRate: z
-      .union([z.number().min(-1), z.enum(['max', 'search'])])
+      .union([z.number(), z.enum(['max', 'search'])], { errorMap: () => ({ message: RATE_MESSAGE }) })
       .default('max')
-      .refine(
-        (v) => typeof v === 'string' || v === -1 || v >= 0,
-        'must be a rate in msg/s, 0 / "search" or -1 / "max"',
-      ),
+      .refine((v) => typeof v === 'string' || v === -1 || v >= 0, RATE_MESSAGE),
     producerStartRate: positive.default(10_000),
     acceptableBacklog: int(0).default(10_000),
     acceptablePublishDelayMs: positive.default(100),
