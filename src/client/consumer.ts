@@ -6,6 +6,8 @@
  * - Delivery is sequential and pulled: the next batch is handed over only after the previous one
  *   was processed (the iterator resumed or the handler resolved), and only then does the
  *   partition's consumed offset (what commits store) move past it. That is the backpressure.
+ * - Auto-commit (every autoCommitIntervalMs, before a rebalance, on close) only moves committed
+ *   offsets forward; explicit commit() stores exactly what it is given.
  * - One fetch round is prefetched while the application processes the previous one; it is
  *   dropped (not delivered) when a rebalance or seek happened meanwhile.
  * - In a group, a rebalance is handled between batches: auto-commit of what was processed,
@@ -187,7 +189,17 @@ export class Consumer {
   }
 
   /** Batches in order, one at a time; the consumed position advances when the loop asks for the next. */
-  async *batches(): AsyncGenerator<ConsumerBatch, void, undefined> {
+  batches(): AsyncGenerator<ConsumerBatch, void, undefined> {
+    return this.loop(true);
+  }
+
+  /**
+   * The fetch loop. A yielded batch counts as processed when the loop is asked for the next one;
+   * when the caller leaves instead (break, return, throw), it counts only if
+   * `leavingCountsAsProcessed` (the iterator: `break` after handling a batch is the common way
+   * out), not for run(), whose handler failing must leave the batch to be delivered again.
+   */
+  private async *loop(leavingCountsAsProcessed: boolean): AsyncGenerator<ConsumerBatch, void, undefined> {
     if (this.running) throw invalid('the consumer is already running');
     if (this.stopping) throw new ClientClosedError('consumer');
     this.running = true;
@@ -196,6 +208,8 @@ export class Consumer {
       release = r;
     });
     let prefetch: Promise<FetchRound> | null = null;
+    let current: PartitionState | null = null;
+    let currentNext = -1;
     try {
       await this.cluster.connect();
       while (!this.stopping) {
@@ -221,12 +235,18 @@ export class Consumer {
         for (const batch of ready) {
           const s = this.states.get(key(batch));
           if (!s || this.stopping || this.group?.rejoinNeeded) break;
+          current = s;
+          currentNext = batch.nextOffset;
           yield batch;
+          current = null;
           s.consumedOffset = batch.nextOffset;
           await this.maybeAutoCommit();
         }
       }
     } finally {
+      if (current && leavingCountsAsProcessed && this.states.get(key(current)) === current) {
+        current.consumedOffset = currentNext;
+      }
       prefetch?.catch(() => {});
       this.running = false;
       release();
@@ -237,7 +257,7 @@ export class Consumer {
   async run(handlers: RunOptions): Promise<void> {
     const { eachBatch, eachMessage } = handlers;
     if (!eachBatch && !eachMessage) throw invalid('run() needs eachBatch or eachMessage');
-    for await (const batch of this.batches()) {
+    for await (const batch of this.loop(false)) {
       if (eachBatch) await eachBatch(batch);
       else {
         for (const message of batch.records) {
@@ -247,14 +267,13 @@ export class Consumer {
     }
   }
 
-  /** Commits the given offsets, or every processed position that moved since the last commit. */
+  /**
+   * Commits the given offsets, or every processed position that differs from the last commit.
+   * Explicit offsets of assigned partitions also become their "last committed", so auto-commit
+   * (which only moves commits forward) does not undo them.
+   */
   async commit(offsets?: readonly TopicPartitionOffset[]): Promise<void> {
-    const explicit = offsets !== undefined;
-    const list =
-      offsets ??
-      [...this.states.values()]
-        .filter((s) => s.consumedOffset >= 0 && s.consumedOffset !== s.committedOffset)
-        .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.consumedOffset }));
+    const list = offsets ?? this.positions((s) => s.consumedOffset !== s.committedOffset);
     if (list.length === 0) return;
     if (this.group) await this.group.commit(list);
     else if (this.groupId)
@@ -262,8 +281,19 @@ export class Consumer {
     else throw invalid('commit() needs a groupId');
     for (const o of list) {
       const s = this.states.get(key(o));
-      if (s && !explicit) s.committedOffset = o.offset;
+      if (s) s.committedOffset = o.offset;
     }
+  }
+
+  private positions(which: (s: PartitionState) => boolean): TopicPartitionOffset[] {
+    return [...this.states.values()]
+      .filter((s) => s.consumedOffset >= 0 && which(s))
+      .map((s) => ({ topic: s.topic, partition: s.partition, offset: s.consumedOffset }));
+  }
+
+  /** Auto-commit: processed positions past the last commit (never backwards). */
+  private autoCommitNow(): Promise<void> {
+    return this.commit(this.positions((s) => s.consumedOffset > s.committedOffset)).catch(() => {});
   }
 
   /** Committed offsets of this consumer's group for the given partitions (-1 where none). */
@@ -282,7 +312,7 @@ export class Consumer {
     if (this.stopping) return;
     this.stopping = true;
     await this.loopDone;
-    if (this.autoCommit) await this.commit().catch(() => {});
+    if (this.autoCommit) await this.autoCommitNow();
     await this.group?.leave();
     await this.cluster.close();
   }
@@ -304,7 +334,7 @@ export class Consumer {
     const group = this.group!;
     const old = this.assignment();
     if (old.length > 0) {
-      if (this.autoCommit) await this.commit().catch(() => {});
+      if (this.autoCommit) await this.autoCommitNow();
       await this.opts.onRevoke?.(old);
     }
     this.states.clear();
@@ -412,7 +442,7 @@ export class Consumer {
   private async maybeAutoCommit(): Promise<void> {
     if (!this.autoCommit || Date.now() - this.lastAutoCommit < this.o.autoCommitIntervalMs) return;
     this.lastAutoCommit = Date.now();
-    await this.commit().catch(() => {});
+    await this.autoCommitNow();
   }
 }
 
