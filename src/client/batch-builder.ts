@@ -196,6 +196,8 @@ export function recordBodySize(
   );
 }
 
+const INITIAL_BUFFER = 64 * 1024;
+
 export class BatchBuilder {
   private buf: Buffer;
   private pos = BATCH_HEADER_SIZE;
@@ -209,7 +211,9 @@ export class BatchBuilder {
     readonly capacity: number,
     baseTimestamp = Date.now(),
   ) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_SIZE + 16));
+    // Large batch sizes start small and double: a 1 MiB batchSize should not cost 1 MiB for a
+    // batch that ends up holding a few records.
+    this.buf = Buffer.allocUnsafe(Math.max(Math.min(capacity, INITIAL_BUFFER), BATCH_HEADER_SIZE + 16));
     this.baseTimestamp = baseTimestamp;
     this.maxTimestamp = baseTimestamp;
   }
@@ -241,8 +245,15 @@ export class BatchBuilder {
     const body = recordBodySize(tsDelta, offsetDelta, keyLen, valueLen, headers);
     const size = varintSize(body) + body;
     if (this.pos + size > this.buf.length) {
-      if (this.count > 0) return false;
-      const bigger = Buffer.allocUnsafe(BATCH_HEADER_SIZE + size);
+      const need = this.pos + size;
+      if (this.count > 0 && need > this.capacity) return false;
+      // Within capacity (or the first record, whatever its size): grow, copying what is there.
+      const bigger = Buffer.allocUnsafe(
+        this.count > 0
+          ? Math.min(this.capacity, Math.max(need, this.buf.length * 2))
+          : Math.max(need, Math.min(this.capacity, this.buf.length * 2)),
+      );
+      this.buf.copy(bigger, 0, 0, this.pos);
       this.buf = bigger;
     }
     const buf = this.buf;

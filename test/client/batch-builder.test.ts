@@ -94,6 +94,25 @@ describe('BatchBuilder', () => {
     expect(d.records[0].value?.length).toBe(1000);
   });
 
+  it('grows a large batch in place past its first buffer, up to the capacity', () => {
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      key: null,
+      value: Buffer.alloc(100, i & 255),
+      timestamp: T0,
+    }));
+    const b = new BatchBuilder(1024 * 1024, T0);
+    for (const r of records) expect(b.tryAppend(r.key, r.value, r.timestamp)).toBe(true);
+    expect(b.size).toBeGreaterThan(300_000);
+    expect(b.seal().equals(encodeRecordBatch({ records, baseTimestamp: T0 }))).toBe(true);
+    const small = new BatchBuilder(100_000, T0);
+    let n = 0;
+    while (small.tryAppend(null, Buffer.alloc(100), undefined)) n++;
+    expect(small.size).toBeLessThanOrEqual(100_000);
+    // Full: the room left is less than one more record (~110 bytes with its varints).
+    expect(100_000 - small.size).toBeLessThan(111);
+    expect(n).toBe(small.count);
+  });
+
   it('gzips records behind an uncompressed header', () => {
     const b = new BatchBuilder(16_384, T0);
     for (let i = 0; i < 50; i++) b.tryAppend(`k${i}`, `value-${i}`.repeat(10), undefined);
