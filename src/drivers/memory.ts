@@ -2,8 +2,10 @@
  * An in-process queue behind the driver contract: topics of partitions held in arrays in this
  * thread. For tests of the tools (runner, checkers) without a broker, and as the smallest
  * example of a driver. Producers and consumers must share one thread (the tools' inline mode);
- * `brokers` names the store, so separate tests do not see each other's topics.
+ * `brokers` names the store, so separate tests do not see each other's topics. Keyed messages
+ * go where Kafka's murmur2 partitioner would put them; unkeyed ones round-robin.
  */
+import { partitionForKey } from '../protocol/murmur2.js';
 import type {
   ConsumerDriver,
   ConsumerSettings,
@@ -92,11 +94,13 @@ class MemoryProducer implements ProducerDriver {
     const offsets = new Float64Array(messages.length);
     const now = Date.now();
     messages.forEach((m, i) => {
-      const p = m.partition ?? t.rr++ % t.partitions.length;
+      const key = asBytes(m.key);
+      const p =
+        m.partition ?? (key ? partitionForKey(key, t.partitions.length) : t.rr++ % t.partitions.length);
       const log = t.partitions[p];
       if (!log) throw new Error(`topic ${topic} has no partition ${p}`);
       const headers = Object.entries(m.headers ?? {}).map(([key, value]) => ({ key, value: asBytes(value) }));
-      log.push({ offset: log.length, timestamp: now, key: asBytes(m.key), value: asBytes(m.value), headers });
+      log.push({ offset: log.length, timestamp: now, key, value: asBytes(m.value), headers });
       partitions[i] = p;
       offsets[i] = log.length - 1;
     });

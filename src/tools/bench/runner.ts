@@ -111,7 +111,9 @@ export class BenchRunner extends EventEmitter<BenchEvents> {
     try {
       for (const t of topics) {
         await driver.admin.createTopic(t, w.partitionsPerTopic).catch((err: Error) => {
-          throw new BenchSetupError(`cannot create topic ${t} at ${this.opts.brokers}: ${err.message}`);
+          throw new BenchSetupError(
+            `cannot create topic ${t} at ${this.opts.brokers}: ${err.message} (check --brokers, or omit it to bench an embedded broker)`,
+          );
         });
       }
       pool = createWorkerPool(this.o.threads, producers + consumers);
