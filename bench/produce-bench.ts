@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '100,1024' },
     flush: { type: 'string', default: 'os,sync' },
     'data-dir': { type: 'string' },
+    /** Run against an already running broker (one flush policy, as that broker has it). */
+    port: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -49,6 +51,10 @@ interface RunResult {
   payloadMBps: number;
   wireMBps: number;
   errors: number;
+  /** dd bandwidth measured right before and after this run (sync runs only), MB/s. */
+  diskMBps?: { before: number; after: number; mean: number };
+  /** payloadMBps / diskMBps.mean */
+  diskRatio?: number;
 }
 
 /** Frames one request; the correlation id goes in a 4-byte chunk of its own so the body is reused. */
@@ -136,10 +142,11 @@ async function runOne(recordBytes: number, flush: string, dataRoot: string): Pro
   const connections = Number(args.connections);
   const inflight = Number(args.inflight);
   const dataDir = mkdtempSync(path.join(dataRoot, 'mq-bench-'));
-  const broker = await EmbeddedBroker.start({ flush, dataDir, logLevel: 'warn' });
+  const broker = args.port ? null : await EmbeddedBroker.start({ flush, dataDir, logLevel: 'warn' });
+  const port = broker ? broker.port : Number(args.port);
   try {
-    const topic = 'bench';
-    await createTopic(broker.port, topic, partitions);
+    const topic = `bench-${recordBytes}-${flush}`;
+    await createTopic(port, topic, partitions);
     // 100 B value, no key, no headers: each record costs value + ~8 bytes of framing.
     const value = Buffer.alloc(recordBytes, 0x61);
     const perRecord = recordBytes + 8;
@@ -165,12 +172,12 @@ async function runOne(recordBytes: number, flush: string, dataRoot: string): Pro
     let errors = 0;
     let stop = false;
     const conns = await Promise.all(
-      Array.from({ length: connections }, () => PipelinedConnection.open(broker.port)),
+      Array.from({ length: connections }, () => PipelinedConnection.open(port)),
     );
     let drained = 0;
     const allDrained = new Promise<void>((resolve) => {
       conns.forEach((c, i) => {
-        let next = i;
+        let next = i % partitions;
         c.onResponse = (frame) => {
           const r = new Reader(frame);
           r.int32();
@@ -211,7 +218,7 @@ async function runOne(recordBytes: number, flush: string, dataRoot: string): Pro
       errors,
     };
   } finally {
-    await broker.stop();
+    await broker?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -239,13 +246,23 @@ async function main(): Promise<void> {
   const disk = diskBandwidthMBps(dataRoot);
   for (const flush of flushes) {
     for (const size of sizes) {
+      const before = flush === 'sync' ? diskBandwidthMBps(dataRoot) : 0;
       const r = await runOne(size, flush, dataRoot);
+      if (flush === 'sync') {
+        const after = diskBandwidthMBps(dataRoot);
+        const mean = (before + after) / 2;
+        r.diskMBps = { before, after, mean };
+        r.diskRatio = r.payloadMBps / mean;
+      }
       results.push(r);
       if (!args.json) {
         console.log(
           `flush=${flush.padEnd(6)} record=${String(size).padStart(5)} B  batch=${r.recordsPerBatch} rec  ` +
             `${Math.round(r.msgsPerSec).toLocaleString('en-US').padStart(11)} msg/s  ` +
-            `${r.payloadMBps.toFixed(1).padStart(7)} MB/s payload  ${r.wireMBps.toFixed(1).padStart(7)} MB/s wire  errors=${r.errors}`,
+            `${r.payloadMBps.toFixed(1).padStart(7)} MB/s payload  ${r.wireMBps.toFixed(1).padStart(7)} MB/s wire  errors=${r.errors}` +
+            (r.diskMBps
+              ? `  disk ${r.diskMBps.before.toFixed(0)}/${r.diskMBps.after.toFixed(0)} MB/s → ${(100 * r.diskRatio!).toFixed(0)}% of disk`
+              : ''),
         );
       }
     }

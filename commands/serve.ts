@@ -45,6 +45,9 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       default: 9092,
     }),
     'advertised-host': Flags.string({ description: 'host clients are told to connect to (default: --host)' }),
+    'advertised-port': Flags.integer({
+      description: 'port clients are told to connect to (default: --port)',
+    }),
     flush: Flags.string({ description: 'flush policy: sync | os | async:<ms>', default: 'sync' }),
     'segment-bytes': Flags.string({ description: 'roll a segment at this size', default: '1GiB' }),
     'segment-ms': Flags.string({ description: 'roll a segment at this age', default: '7d' }),
@@ -82,6 +85,7 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
         host: flags.host,
         port: flags.port,
         advertisedHost: flags['advertised-host'],
+        advertisedPort: flags['advertised-port'],
         defaultPartitions: flags['default-partitions'],
         autoCreateTopics: flags['auto-create-topics'],
         maxRequestBytes: parseBytes(flags['max-request-bytes'], '--max-request-bytes'),

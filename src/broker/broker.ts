@@ -79,7 +79,10 @@ export class Broker {
 
   /** Host and port clients are told to connect to. */
   get advertised(): BrokerAddress {
-    return { host: this.config.advertisedHost ?? this.address.host, port: this.address.port };
+    return {
+      host: this.config.advertisedHost ?? this.address.host,
+      port: this.config.advertisedPort ?? this.address.port,
+    };
   }
 
   private listen(): Promise<void> {

@@ -11,6 +11,8 @@ export interface BrokerConfig {
   port: number;
   /** Host clients are told to connect to (Metadata). Defaults to the bound host. */
   advertisedHost?: string;
+  /** Port clients are told to connect to (a proxy in front, a NAT). Defaults to the bound port. */
+  advertisedPort?: number;
   nodeId: number;
   clusterId: string;
   log: LogConfig;
