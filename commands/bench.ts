@@ -101,6 +101,11 @@ OpenMessaging Benchmark field names; flags override them. Exit codes: 0 ok, 1 an
         outDir: flags.out,
         onLog: (line) => process.stderr.write(`${line}\n`),
         onRunner: (runner) => {
+          process.once('SIGINT', () => {
+            runner.stop();
+            process.once('SIGINT', () => process.exit(130));
+          });
+          runner.on('log', (line) => process.stderr.write(`${line}\n`));
           const shape = {
             driver: flags.driver,
             messageSize: workload.messageSize,

@@ -110,6 +110,18 @@ describe('BenchRunner (inline, memory driver)', () => {
     expect(BenchResultSchema.safeParse(JSON.parse(JSON.stringify(doc))).success).toBe(true);
   });
 
+  it('stop() ends the measurement early and still drains and reports', async () => {
+    const workload = resolveWorkload({ flags: workloadFromFlags({ rate: '500', duration: '10m', warmup: '0s' }) });
+    const runner = new BenchRunner({ workload, driver: 'memory', brokers: 'runner-stop', threads: 'inline', intervalMs: 200 });
+    runner.on('tick', (t) => {
+      if (t.phase === 'measure' && t.index >= 1) runner.stop();
+    });
+    const run = await runner.run();
+    expect(run.intervals.filter((i) => i.phase === 'measure')).toHaveLength(2);
+    expect(run.totals.received).toBe(run.totals.acked);
+    expect(run.measured.seconds).toBeLessThan(60);
+  });
+
   it('refuses, before starting, what the driver cannot do', async () => {
     await expect(bench({ consumers: 2, duration: '1s' })).rejects.toThrow(DriverCapabilityError);
     await expect(bench({ compression: 'gzip', duration: '1s' })).rejects.toThrow(
