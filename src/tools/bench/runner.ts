@@ -13,12 +13,13 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createDriver, type Driver, requireCapabilities } from '../../drivers/index.js';
+import { createDriver } from '../../drivers/index.js';
 import { nowMicros } from '../../metrics/clock.js';
 import { encodeHistogram } from '../../metrics/histogram.js';
 import { IntervalAccumulator, type IntervalStats, type Phase, type Totals } from './intervals.js';
 import type { WorkerReport } from './messages.js';
 import { RateSearch, type SearchStep } from './rate-search.js';
+import { checkDriver, runWarnings } from './run-checks.js';
 import { type BenchWorkerPool, createWorkerPool, type ThreadMode, type WorkerHandle } from './worker-pool.js';
 import type { Workload } from './workload.js';
 
@@ -160,7 +161,7 @@ export class BenchRunner extends EventEmitter<BenchEvents> {
       const atMeasureEnd = this.acc.totals;
       await this.finish(consumers > 0, w.subscriptionsPerTopic);
       const totals = this.acc.totals;
-      this.addWarnings(warnings, totals, w.subscriptionsPerTopic, consumers > 0);
+      warnings.push(...runWarnings(w, this.intervals, totals, consumers > 0));
       const measured = {
         seconds: (measureEnd - W) / 1e6,
         acked: atMeasureEnd.acked - atMeasureStart.acked,
@@ -362,47 +363,4 @@ export class BenchRunner extends EventEmitter<BenchEvents> {
       this.handles.map((h) => h.report()),
     );
   }
-
-  private addWarnings(warnings: string[], t: Totals, subscriptions: number, hasConsumers: boolean): void {
-    const w = this.opts.workload;
-    if (t.errors > 0) {
-      const last = this.intervals.findLast((i) => i.lastError)?.lastError;
-      warnings.push(`${t.errors} messages failed to publish${last ? ` (last error: ${last})` : ''}`);
-    }
-    if (hasConsumers && t.received < t.acked * subscriptions) {
-      warnings.push(
-        `${t.acked * subscriptions - t.received} acknowledged messages were not received within the drain timeout`,
-      );
-    }
-    if (t.unstamped > 0)
-      warnings.push(`${t.unstamped} messages received without an mq-stamp header (not measured)`);
-    if (w.rate.mode === 'fixed') {
-      const measured = this.intervals.filter((i) => i.phase === 'measure');
-      const secs = measured.reduce((a, i) => a + (i.endSec - i.startSec), 0);
-      const sent = measured.reduce((a, i) => a + i.publishRate * (i.endSec - i.startSec), 0);
-      if (secs > 0 && sent / secs < 0.95 * w.rate.perSecond) {
-        warnings.push(
-          `producers fell behind the target rate (${Math.round(sent / secs)} of ${w.rate.perSecond} msg/s acknowledged): latencies include the wait`,
-        );
-      }
-    }
-  }
-}
-
-/** Refuses, before anything starts, a workload the driver cannot run as asked. */
-export function checkDriver(driver: Pick<Driver, 'name' | 'capabilities'>, w: Workload): void {
-  const p = w.producer;
-  const explicit = new Set(p.explicit);
-  requireCapabilities(
-    driver,
-    {
-      idempotence: p.idempotence,
-      compression: p.compression,
-      batching: explicit.has('batchSize') || explicit.has('lingerMs'),
-      acks: p.acks,
-      maxInFlight: explicit.has('maxInFlight'),
-      consumerGroups: w.consumerPerSubscription > 1,
-    },
-    'this workload',
-  );
 }

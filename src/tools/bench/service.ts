@@ -14,7 +14,8 @@ import { EmbeddedBroker } from '../embedded-broker.js';
 import { packageRoot } from '../package-root.js';
 import { evaluateThresholds, type Threshold } from './assertions.js';
 import { type BenchResult, buildResult } from './result.js';
-import { type BenchRun, BenchRunner, BenchSetupError, checkDriver } from './runner.js';
+import { checkDriver } from './run-checks.js';
+import { type BenchRun, BenchRunner, BenchSetupError } from './runner.js';
 import type { ThreadMode } from './worker-pool.js';
 import { type Workload, WorkloadError, withPayloadSize } from './workload.js';
 

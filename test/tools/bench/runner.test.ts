@@ -111,8 +111,16 @@ describe('BenchRunner (inline, memory driver)', () => {
   });
 
   it('stop() ends the measurement early and still drains and reports', async () => {
-    const workload = resolveWorkload({ flags: workloadFromFlags({ rate: '500', duration: '10m', warmup: '0s' }) });
-    const runner = new BenchRunner({ workload, driver: 'memory', brokers: 'runner-stop', threads: 'inline', intervalMs: 200 });
+    const workload = resolveWorkload({
+      flags: workloadFromFlags({ rate: '500', duration: '10m', warmup: '0s' }),
+    });
+    const runner = new BenchRunner({
+      workload,
+      driver: 'memory',
+      brokers: 'runner-stop',
+      threads: 'inline',
+      intervalMs: 200,
+    });
     runner.on('tick', (t) => {
       if (t.phase === 'measure' && t.index >= 1) runner.stop();
     });
