@@ -1,38 +1,14 @@
-/**
- * The consumer: manual assignment or group subscription, a fetch loop with long polls, and
- * delivery through an async iterator of batches or run({ eachBatch | eachMessage }).
- *
- * Loop invariants:
- * - Delivery is sequential and pulled: the next batch is handed over only after the previous one
- *   was processed (the iterator resumed or the handler resolved), and only then does the
- *   partition's consumed offset (what commits store) move past it. That is the backpressure.
- * - Auto-commit (every autoCommitIntervalMs, before a rebalance, on close) only moves committed
- *   offsets forward; explicit commit() stores exactly what it is given.
- * - One fetch round is prefetched while the application processes the previous one; it is
- *   dropped (not delivered) when a rebalance or seek happened meanwhile.
- * - In a group, a rebalance is handled between batches: auto-commit of what was processed,
- *   onRevoke, JoinGroup/SyncGroup, then onAssign with the new partitions.
- * - Positions come from explicit offsets, else committed offsets, else autoOffsetReset; an
- *   OFFSET_OUT_OF_RANGE answer resets with autoOffsetReset.
- */
-import { ErrorCode, isRetriable } from '../protocol/errors.js';
 import type { DecodedRecord } from '../protocol/records.js';
 import { ASSIGNORS, type Assignor, DEFAULT_ASSIGNORS } from './assignors.js';
 import { Cluster, type ClusterOptions, sleep } from './cluster.js';
+import { ClientClosedError, isRetriableError, KafkaClientError } from './errors.js';
 import {
-  BrokerError,
-  ClientClosedError,
-  isRetriableError,
-  KafkaClientError,
-  needsMetadataRefresh,
-} from './errors.js';
-import {
+  applyRound,
   type ConsumerBatch,
   type FetchRound,
   type FetchSettings,
   fetchRound,
   type PartitionState,
-  takeRecords,
 } from './fetcher.js';
 import { GroupMember } from './group.js';
 import {
@@ -41,11 +17,11 @@ import {
   findCoordinator,
   groupByTopic,
   key,
-  listOffsets,
   type OffsetSpec,
   type TopicPartition,
   type TopicPartitionOffset,
 } from './offsets.js';
+import { resolvePositions } from './positions.js';
 
 export type { ConsumerBatch } from './fetcher.js';
 
@@ -219,7 +195,12 @@ export class Consumer {
           await this.rebalance();
           continue;
         }
-        await this.resolvePositions();
+        await resolvePositions([...this.states.values()], {
+          cluster: this.cluster,
+          starts: this.starts,
+          committed: this.groupId ? (tps) => this.committed(tps) : null,
+          reset: this.o.autoOffsetReset,
+        });
         if (this.states.size === 0) {
           await sleep(Math.min(this.fetch.maxWaitMs, 100));
           continue;
@@ -228,7 +209,7 @@ export class Consumer {
           fetchRound(this.cluster, this.states.values(), this.fetch));
         prefetch = null;
         if (this.stopping) break;
-        const ready = this.absorb(round);
+        const ready = applyRound(round, this.states, this.cluster, this.fetch);
         if (round.errors.length > 0 || round.leaderless.length > 0) await this.recover(round);
         else if (!this.group?.rejoinNeeded)
           prefetch = fetchRound(this.cluster, this.states.values(), this.fetch);
@@ -341,95 +322,6 @@ export class Consumer {
     const assigned = await group.join();
     for (const tp of assigned) this.states.set(key(tp), this.newState(tp.topic, tp.partition));
     await this.opts.onAssign?.(assigned);
-  }
-
-  /** Finds a fetch position for every partition that has none. */
-  private async resolvePositions(): Promise<void> {
-    const unknown = [...this.states.values()].filter((s) => s.fetchOffset < 0);
-    if (unknown.length === 0) return;
-    const explicit = new Map<OffsetSpec, PartitionState[]>();
-    const fromCommit: PartitionState[] = [];
-    for (const s of unknown) {
-      const start = this.starts.get(key(s));
-      if (start !== undefined) {
-        this.starts.delete(key(s));
-        if (typeof start === 'number' && start >= 0 && !s.reset) {
-          this.position(s, start);
-          continue;
-        }
-        explicit.set(start, [...(explicit.get(start) ?? []), s]);
-      } else if (this.groupId && !s.reset) fromCommit.push(s);
-      else explicit.set(this.resetSpec(s), [...(explicit.get(this.resetSpec(s)) ?? []), s]);
-    }
-    if (fromCommit.length > 0) {
-      const committed = await this.committed(fromCommit);
-      const byKey = new Map(committed.map((c) => [key(c), c.offset]));
-      for (const s of fromCommit) {
-        const offset = byKey.get(key(s)) ?? -1;
-        if (offset >= 0) {
-          this.position(s, offset);
-          s.committedOffset = offset;
-        } else explicit.set(this.resetSpec(s), [...(explicit.get(this.resetSpec(s)) ?? []), s]);
-      }
-    }
-    for (const [spec, list] of explicit) {
-      // A timestamp later than every record has no offset: start at the end.
-      const found = await listOffsets(this.cluster, list, spec === -1 ? 'latest' : spec);
-      const latest = found.some((f) => f.offset < 0)
-        ? await listOffsets(this.cluster, list, 'latest')
-        : found;
-      for (let i = 0; i < list.length; i++) {
-        this.position(list[i], found[i].offset >= 0 ? found[i].offset : latest[i].offset);
-      }
-    }
-  }
-
-  private resetSpec(s: PartitionState): OffsetSpec {
-    if (this.o.autoOffsetReset === 'none') {
-      throw new KafkaClientError(
-        'INVALID_ARGUMENT',
-        `${s.topic}-${s.partition}: no offset to start from (autoOffsetReset none)`,
-        false,
-      );
-    }
-    return this.o.autoOffsetReset;
-  }
-
-  private position(s: PartitionState, offset: number): void {
-    s.fetchOffset = offset;
-    s.consumedOffset = offset;
-    s.reset = false;
-  }
-
-  /** Applies a fetch round: positions, errors, and the batches to deliver. */
-  private absorb(round: FetchRound): ConsumerBatch[] {
-    const ready: ConsumerBatch[] = [];
-    for (const a of round.answers) {
-      const s = a.state;
-      if (this.states.get(key(s)) !== s) continue;
-      const code = a.data.errorCode;
-      if (code === ErrorCode.NONE) {
-        if (s.fetchOffset !== a.requestedOffset) continue; // sought elsewhere meanwhile
-        const batch = takeRecords(a, this.fetch);
-        if (batch) ready.push(batch);
-        // Only control batches or records below the position: nothing to process, so the
-        // consumed position moves with the fetch position (everything before it was processed).
-        else if (s.fetchOffset > a.requestedOffset) s.consumedOffset = s.fetchOffset;
-        continue;
-      }
-      if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-        s.fetchOffset = -1;
-        s.reset = true;
-        continue;
-      }
-      if (needsMetadataRefresh(code) || isRetriable(code)) {
-        this.cluster.invalidate(s.topic);
-        round.leaderless.push(s.topic);
-        continue;
-      }
-      throw new BrokerError(code, `Fetch ${s.topic}-${s.partition}`);
-    }
-    return ready;
   }
 
   /** After failed requests or missing leaders: refresh metadata and back off a little. */

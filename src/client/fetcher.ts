@@ -19,10 +19,12 @@ import {
   FetchApi,
   type FetchPartitionData,
 } from '../protocol/apis/fetch.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, isRetriable } from '../protocol/errors.js';
 import { LOG_OVERHEAD } from '../protocol/record-batch.js';
 import { type DecodedRecord, decodeRecords } from '../protocol/records.js';
 import type { Cluster } from './cluster.js';
+import { BrokerError, needsMetadataRefresh } from './errors.js';
+import { key } from './offsets.js';
 
 export interface PartitionState {
   topic: string;
@@ -198,4 +200,41 @@ export function takeRecords(a: PartitionAnswer, s: FetchSettings): ConsumerBatch
     records,
     nextOffset: next,
   };
+}
+
+/**
+ * Applies a fetch round to the partitions it was for: moves positions, marks partitions to reset
+ * (OFFSET_OUT_OF_RANGE) or to look up again (stale leader: their topic joins `round.leaderless`),
+ * and returns the batches to deliver. Answers for partitions no longer assigned, or sought
+ * elsewhere since, are dropped. Errors that are not retriable are thrown.
+ */
+export function applyRound(
+  round: FetchRound,
+  states: ReadonlyMap<string, PartitionState>,
+  cluster: Cluster,
+  s: FetchSettings,
+): ConsumerBatch[] {
+  const ready: ConsumerBatch[] = [];
+  for (const a of round.answers) {
+    const state = a.state;
+    if (states.get(key(state)) !== state) continue;
+    const code = a.data.errorCode;
+    if (code === ErrorCode.NONE) {
+      if (state.fetchOffset !== a.requestedOffset) continue;
+      const batch = takeRecords(a, s);
+      if (batch) ready.push(batch);
+      // Only control batches or records below the position: nothing to process, so the consumed
+      // position moves with the fetch position (everything before it was processed already).
+      else if (state.fetchOffset > a.requestedOffset) state.consumedOffset = state.fetchOffset;
+    } else if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+      state.fetchOffset = -1;
+      state.reset = true;
+    } else if (needsMetadataRefresh(code) || isRetriable(code)) {
+      cluster.invalidate(state.topic);
+      round.leaderless.push(state.topic);
+    } else {
+      throw new BrokerError(code, `Fetch ${state.topic}-${state.partition}`);
+    }
+  }
+  return ready;
 }
