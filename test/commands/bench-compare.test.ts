@@ -68,3 +68,20 @@ describe('mq bench compare', () => {
     expect(missing.stderr.replace(/\s*\n\s*›\s*/g, ' ')).toMatch(/cannot read .*nope\.json/);
   });
 });
+
+describe('compare labels', () => {
+  it('uses directory names when every file is result.json', async () => {
+    const { loadResults } = await import('../../src/tools/bench/compare.js');
+    const { mkdir } = await import('node:fs/promises');
+    for (const d of ['run-a', 'run-b']) {
+      await mkdir(path.join(tmp, d), { recursive: true });
+      await writeFile(path.join(tmp, d, 'result.json'), JSON.stringify(sampleResult()));
+    }
+    const loaded = await loadResults([
+      path.join(tmp, 'run-a', 'result.json'),
+      path.join(tmp, 'run-b', 'result.json'),
+    ]);
+    expect(loaded.map((l) => l.label)).toEqual(['run-a', 'run-b']);
+    expect((await loadResults([a, b])).map((l) => l.label)).toEqual(['mq', 'kafkajs']);
+  });
+});

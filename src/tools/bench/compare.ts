@@ -1,7 +1,7 @@
 /**
  * `mq bench compare`: loads result files (validated against the result schema) and lines up
- * their headline figures. Labels are the file names, or parent/file when names repeat (as
- * result.json in several --out directories does).
+ * their headline figures. Labels are the file names; when names repeat (result.json in several
+ * --out directories) the directory names, or directory/file if those repeat too.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -36,12 +36,10 @@ export class CompareInputError extends Error {
 export async function loadResults(files: readonly string[]): Promise<LabelledResult[]> {
   if (files.length === 0)
     throw new CompareInputError('give at least one result file (result.json from mq bench --out or --json)');
+  const unique = (xs: string[]) => new Set(xs).size === xs.length;
   const names = files.map((f) => path.basename(f, '.json'));
-  const labels = files.map((f, i) =>
-    names.filter((n) => n === names[i]).length > 1
-      ? `${path.basename(path.dirname(path.resolve(f)))}/${names[i]}`
-      : names[i],
-  );
+  const dirs = files.map((f) => path.basename(path.dirname(path.resolve(f))));
+  const labels = unique(names) ? names : unique(dirs) ? dirs : files.map((_, i) => `${dirs[i]}/${names[i]}`);
   return Promise.all(
     files.map(async (file, i) => {
       let json: unknown;
