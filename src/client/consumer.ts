@@ -87,6 +87,8 @@ export class Consumer {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private lastAutoCommit = Date.now();
+  /** A batch is with the application (yielded, not yet asked past). */
+  private batchOut = false;
 
   constructor(private readonly opts: ConsumerOptions) {
     this.cluster = new Cluster({ ...opts, allowAutoTopicCreation: opts.allowAutoTopicCreation ?? false });
@@ -218,13 +220,16 @@ export class Consumer {
           if (!s || this.stopping || this.group?.rejoinNeeded) break;
           current = s;
           currentNext = batch.nextOffset;
+          this.batchOut = true;
           yield batch;
+          this.batchOut = false;
           current = null;
           s.consumedOffset = batch.nextOffset;
           await this.maybeAutoCommit();
         }
       }
     } finally {
+      this.batchOut = false;
       if (current && leavingCountsAsProcessed && this.states.get(key(current)) === current) {
         current.consumedOffset = currentNext;
       }
@@ -292,7 +297,9 @@ export class Consumer {
   async close(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    await this.loopDone;
+    // Called from inside a handler (or the iterator's body), the loop cannot finish before this
+    // returns: do not wait for it. The batch being handled is then not counted as processed.
+    if (!this.batchOut) await this.loopDone;
     if (this.autoCommit) await this.autoCommitNow();
     await this.group?.leave();
     await this.cluster.close();

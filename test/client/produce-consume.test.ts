@@ -177,4 +177,20 @@ describe('producer → broker → consumer', () => {
     await latest.close();
     await producer.close();
   });
+
+  it('can be closed from inside its own handler', async () => {
+    await createTopic('self-close', 1);
+    const producer = new Producer({ bootstrap });
+    await producer.sendBatch('self-close', 0, [{ value: 'only' }]);
+    await producer.close();
+    const consumer = consumerFrom('self-close', 1);
+    let handled = 0;
+    await consumer.run({
+      eachBatch: async () => {
+        handled++;
+        await consumer.close();
+      },
+    });
+    expect(handled).toBe(1);
+  });
 });
