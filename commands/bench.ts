@@ -86,7 +86,7 @@ OpenMessaging Benchmark field names; flags override them. Exit codes: 0 ok, 1 an
       const file = flags.workload ? await loadWorkloadFile(flags.workload) : undefined;
       const workload = resolveWorkload({ file, flags: workloadFromFlags(flags) });
       const thresholds = (flags.assert ?? []).map(parseThreshold);
-      const mode = chooseOutputMode(flags.json, Boolean(process.stdout.isTTY));
+      const mode = chooseOutputMode(flags.json, process.stdout);
       let output: { finish: () => void } | null = null;
       const outcome = await runBench({
         workload,

@@ -8,9 +8,10 @@ import { mountLiveView } from './bench-live-view.js';
 
 export type OutputMode = 'live' | 'lines' | 'json';
 
-export function chooseOutputMode(json: boolean, stdoutIsTTY: boolean): OutputMode {
+/** The live view needs a terminal that says how wide it is (a pty with 0 columns gets lines). */
+export function chooseOutputMode(json: boolean, stdout: { isTTY?: boolean; columns?: number }): OutputMode {
   if (json) return 'json';
-  return stdoutIsTTY ? 'live' : 'lines';
+  return stdout.isTTY && (stdout.columns ?? 0) >= 40 ? 'live' : 'lines';
 }
 
 export interface RunShape {

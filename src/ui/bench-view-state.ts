@@ -49,8 +49,15 @@ export function benchViewReducer(state: BenchViewState, e: BenchViewEvent): Benc
     case 'phase':
       return { ...state, phase: e.phase };
     case 'tick':
-      // Drain intervals are short and mostly idle: they would flatten the throughput chart.
-      if (e.stats.phase === 'drain') return { ...state, latest: e.stats };
+      // Drain intervals are short and mostly idle: the view keeps the last measured figures
+      // (and the chart) and follows only the backlog going down.
+      if (e.stats.phase === 'drain') {
+        const keep = state.latest ?? e.stats;
+        return {
+          ...state,
+          latest: { ...keep, backlog: e.stats.backlog, endSec: e.stats.endSec, totals: e.stats.totals },
+        };
+      }
       return {
         ...state,
         latest: e.stats,

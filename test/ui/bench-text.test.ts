@@ -89,3 +89,13 @@ describe('summary and comparison tables', () => {
     expect(text).not.toContain('max sustainable');
   });
 });
+
+describe('output mode', () => {
+  it('uses the live view only on a terminal that reports its width', async () => {
+    const { chooseOutputMode } = await import('../../src/ui/bench-output.js');
+    expect(chooseOutputMode(false, { isTTY: true, columns: 120 })).toBe('live');
+    expect(chooseOutputMode(false, { isTTY: true, columns: 0 })).toBe('lines');
+    expect(chooseOutputMode(false, { isTTY: false })).toBe('lines');
+    expect(chooseOutputMode(true, { isTTY: true, columns: 120 })).toBe('json');
+  });
+});
