@@ -1,3 +1,19 @@
+/**
+ * The consumer: manual assignment or group subscription, a fetch loop with long polls, and
+ * delivery through an async iterator of batches or run({ eachBatch | eachMessage }).
+ *
+ * Loop invariants:
+ * - Delivery is sequential and pulled: the next batch is handed over only after the previous one
+ *   was processed (the iterator resumed or the handler resolved), and only then does the
+ *   partition's consumed offset (what commits store) move past it. That is the backpressure.
+ * - Auto-commit (every autoCommitIntervalMs, before a rebalance, on close) only moves committed
+ *   offsets forward; explicit commit() stores exactly what it is given.
+ * - One fetch round is prefetched while the application processes the previous one; it is
+ *   dropped (not delivered) when a rebalance or seek happened meanwhile.
+ * - In a group, a rebalance is handled between batches: auto-commit of what was processed,
+ *   onRevoke, JoinGroup/SyncGroup, then onAssign with the new partitions.
+ * - Start positions follow positions.ts; fetch answers are applied by fetcher.ts.
+ */
 import type { DecodedRecord } from '../protocol/records.js';
 import { ASSIGNORS, type Assignor, DEFAULT_ASSIGNORS } from './assignors.js';
 import { Cluster, type ClusterOptions, sleep } from './cluster.js';
