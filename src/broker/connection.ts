@@ -36,6 +36,7 @@ export class Connection {
   private buffered = 0;
   private pending: Slot[] = [];
   private paused = false;
+  private inFlightLogged = false;
   private closed = false;
 
   constructor(
@@ -49,7 +50,10 @@ export class Connection {
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
       socket.setTimeout(limits.idleTimeoutMs, () => {
-        this.log.info({ conn: this.id, idleTimeoutMs: limits.idleTimeoutMs }, 'closing idle connection');
+        this.log.info(
+          { conn: this.id, idleTimeoutMs: limits.idleTimeoutMs },
+          'closing idle connection (--idle-timeout)',
+        );
         this.close();
       });
     }
@@ -82,10 +86,14 @@ export class Connection {
         if (!this.paused) {
           this.paused = true;
           this.socket.pause();
-          this.log.debug(
-            { conn: this.id, inFlight: this.pending.length },
-            'max in-flight requests reached; pausing reads',
-          );
+          // Once per connection: a client that pipelines hard hits this on every burst.
+          if (!this.inFlightLogged) {
+            this.inFlightLogged = true;
+            this.log.info(
+              { conn: this.id, maxInFlight: this.limits.maxInFlight },
+              'max in-flight requests reached (--max-in-flight); pausing reads from this connection',
+            );
+          }
         }
         return;
       }
