@@ -12,6 +12,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
+import { MalformedFrameError } from '../protocol/reader.js';
 
 /** What a handler returns: the response frame chunks, or null for "no response" (acks=0). */
 export type Response = Buffer[] | null;
@@ -169,12 +170,17 @@ export class Connection {
     }
   }
 
-  /** A handler threw: the stream can no longer be trusted, so the connection goes (the broker stays). */
+  /**
+   * A request failed to decode or its handler threw: the stream can no longer be trusted, so the
+   * connection goes (the broker stays). Malformed input is the peer's fault (warn); anything
+   * else is a bug in mq and is logged with its stack.
+   */
   private fail(err: unknown): void {
-    this.log.warn(
-      { conn: this.id, err: err instanceof Error ? err.message : String(err) },
-      'bad request; closing connection',
-    );
+    if (err instanceof MalformedFrameError) {
+      this.log.warn({ conn: this.id, err: err.message }, 'malformed request; closing connection');
+    } else {
+      this.log.error({ conn: this.id, err }, 'request handler failed; closing connection');
+    }
     this.close();
   }
 
