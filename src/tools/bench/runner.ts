@@ -163,7 +163,7 @@ export class BenchRunner extends EventEmitter<BenchEvents> {
       const totals = this.acc.totals;
       warnings.push(...runWarnings(w, this.intervals, totals, consumers > 0));
       const measured = {
-        seconds: (measureEnd - W) / 1e6,
+        seconds: Math.max(0, (measureEnd - W) / 1e6),
         acked: atMeasureEnd.acked - atMeasureStart.acked,
         errors: atMeasureEnd.errors - atMeasureStart.errors,
         bytesAcked: atMeasureEnd.bytesAcked - atMeasureStart.bytesAcked,

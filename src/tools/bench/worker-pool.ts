@@ -136,10 +136,10 @@ export function createWorkerPool(mode: ThreadMode, threads: number): BenchWorker
 
 class ThreadPool implements BenchWorkerPool {
   private readonly piscina: Piscina;
+  private readonly files: Record<WorkerKind, string>;
 
   constructor(threads: number) {
-    const files = { producer: benchWorkerFile('producer'), consumer: benchWorkerFile('consumer') };
-    this.files = files;
+    this.files = { producer: benchWorkerFile('producer'), consumer: benchWorkerFile('consumer') };
     // Every task lives for the whole run, so one thread per task, all started up front.
     this.piscina = new Piscina({
       minThreads: threads,
@@ -149,8 +149,6 @@ class ThreadPool implements BenchWorkerPool {
       atomics: 'disabled',
     });
   }
-
-  private readonly files: Record<WorkerKind, string>;
 
   spawn<K extends WorkerKind>(kind: K, task: TaskOf<K>): WorkerHandle {
     const { port1, port2 } = new MessageChannel();
