@@ -122,7 +122,7 @@ describe('driver registry and capabilities', () => {
   it('refuses unknown drivers, naming the known ones', () => {
     expect(() => createDriver('rabbit', { brokers: 'x' })).toThrow(UnknownDriverError);
     expect(() => createDriver('rabbit', { brokers: 'x' })).toThrow(/available: mq, kafkajs, memory/);
-    expect(describeDrivers().map((d) => d.name)).toEqual(['mq', 'kafkajs', 'memory']);
+    expect(describeDrivers().map((d) => d.name)).toEqual(expect.arrayContaining(['mq', 'kafkajs', 'memory']));
   });
 
   it('refuses a need the driver lacks, and passes what it has', () => {
