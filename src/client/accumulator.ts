@@ -28,6 +28,8 @@ export class ProducerBatch {
   readonly completions: Completion[] = [];
   /** First sequence number once stamped for an idempotent producer, else -1. */
   sequence = -1;
+  /** The producer id the stamp was made under. */
+  stampedBy = -1;
   attempts = 0;
   /** Not sent again before this time (retry backoff). */
   retryAt = 0;

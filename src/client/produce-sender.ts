@@ -10,11 +10,6 @@
  * built because they await the same connection promise.
  */
 import {
-  decodeInitProducerIdResponse,
-  encodeInitProducerIdRequest,
-  InitProducerIdApi,
-} from '../protocol/apis/init-producer-id.js';
-import {
   decodeProduceResponse,
   encodeProduceRequest,
   ProduceApi,
@@ -23,7 +18,6 @@ import {
 } from '../protocol/apis/produce.js';
 import { ErrorCode, isRetriable } from '../protocol/errors.js';
 import type { PartitionQueue, ProducerBatch, RecordAccumulator } from './accumulator.js';
-import { nextSequence, stamp } from './batch-builder.js';
 import { type Cluster, sleep } from './cluster.js';
 import {
   BrokerError,
@@ -33,11 +27,7 @@ import {
   needsMetadataRefresh,
   RequestTimeoutError,
 } from './errors.js';
-
-export interface IdempotenceState {
-  producerId: number;
-  producerEpoch: number;
-}
+import type { ProducerIdentity } from './idempotence.js';
 
 export interface SenderOptions {
   acks: number;
@@ -48,7 +38,7 @@ export interface SenderOptions {
   retryBackoffMs: number;
   deliveryTimeoutMs: number;
   maxRequestSize: number;
-  idempotence: IdempotenceState | null;
+  idempotence: ProducerIdentity | null;
   onSettled: () => void;
 }
 
@@ -57,6 +47,7 @@ export class ProduceSender {
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private readonly inFlight = new Map<number, number>();
+  private totalInFlight = 0;
   private refreshing = false;
   private flushing = 0;
   private rotation = 0;
@@ -110,6 +101,20 @@ export class ProduceSender {
   private drain(): void {
     this.scheduled = false;
     if (this.closed) return;
+    const identity = this.o.idempotence;
+    if (identity?.resetNeeded) {
+      // Start over only once every request is answered: a batch still in flight under the old
+      // id could otherwise land after batches stamped under the new one.
+      const now = Date.now();
+      for (const q of this.acc.partitions()) this.expire(q, now);
+      if (this.totalInFlight === 0) {
+        identity
+          .reset(this.cluster, this.acc.partitions())
+          .catch(() => sleep(this.o.retryBackoffMs))
+          .finally(() => this.wake());
+      }
+      return;
+    }
     const now = Date.now();
     const byLeader = new Map<number, PartitionQueue[]>();
     const missing = new Set<string>();
@@ -180,7 +185,7 @@ export class ProduceSender {
       });
   }
 
-  /** Fails the waiting batches of a leaderless partition that are past the delivery timeout. */
+  /** Fails the waiting batches that are past the delivery timeout (no leader, or no producer id). */
   private expire(q: PartitionQueue, now: number): void {
     while (q.waiting.length > 0 && now - q.waiting[0].createdAt > this.o.deliveryTimeoutMs) {
       const b = q.waiting.shift()!;
@@ -194,19 +199,15 @@ export class ProduceSender {
 
   private send(leader: number, batches: ProducerBatch[]): void {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
-    const idem = this.o.idempotence;
+    this.totalInFlight++;
     for (const b of batches) {
       b.attempts++;
-      const q = b.queue;
-      if (idem && b.sequence < 0) {
-        b.sequence = q.nextSequence;
-        q.nextSequence = nextSequence(b.sequence, b.recordCount);
-        stamp(b.bytes!, idem.producerId, idem.producerEpoch, b.sequence);
-      }
-      q.inFlight.add(b);
+      this.o.idempotence?.stamp(b);
+      b.queue.inFlight.add(b);
     }
     this.dispatch(leader, batches).finally(() => {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1);
+      this.totalInFlight--;
       this.wake();
     });
   }
@@ -263,8 +264,18 @@ export class ProduceSender {
       return;
     }
     const err = new BrokerError(code, `${q.topic}-${q.partition}`);
-    if (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER && q.hasOlderUnacked(b)) {
+    const identity = this.o.idempotence;
+    if (
+      code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER &&
+      q.hasOlderUnacked(b) &&
+      b.stampedBy === identity?.producerId
+    ) {
       // The gap is an older batch being retried: this one goes again after it.
+      this.retryOrFail(b, err, true);
+      return;
+    }
+    if (identity && SEQUENCE_ERRORS.has(code) && identity.lostTrack(b, code)) {
+      identity.resetNeeded = true;
       this.retryOrFail(b, err, true);
       return;
     }
@@ -297,12 +308,20 @@ export class ProduceSender {
   private settle(b: ProducerBatch, baseOffset: number, err: Error | null): void {
     if (b.settled) return;
     b.settled = true;
+    // A stamped batch given up leaves a gap in its partition's sequences: start over.
+    if (err && b.sequence >= 0 && this.o.idempotence && !this.closed) this.o.idempotence.resetNeeded = true;
     b.queue.inFlight.delete(b);
     this.acc.release(b);
     for (const c of b.completions) c.settle(baseOffset, err);
     this.o.onSettled();
   }
 }
+
+const SEQUENCE_ERRORS = new Set<number>([
+  ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  ErrorCode.UNKNOWN_PRODUCER_ID,
+  ErrorCode.INVALID_PRODUCER_EPOCH,
+]);
 
 function buildRequest(batches: ProducerBatch[], acks: number, timeoutMs: number): ProduceRequest {
   const topics = new Map<string, { index: number; records: Buffer }[]>();
@@ -320,28 +339,4 @@ function buildRequest(batches: ProducerBatch[], acks: number, timeoutMs: number)
     timeoutMs,
     topicData: [...topics].map(([name, partitionData]) => ({ name, partitionData })),
   };
-}
-
-/** Obtains a producer id and epoch for an idempotent (non-transactional) producer. */
-export async function initProducerId(cluster: Cluster): Promise<IdempotenceState> {
-  let backoff = 100;
-  for (let attempt = 0; ; attempt++) {
-    const conn = await cluster.anyConnection();
-    const res = await conn.request(
-      InitProducerIdApi,
-      (w, v) =>
-        encodeInitProducerIdRequest(w, v, {
-          transactionalId: null,
-          transactionTimeoutMs: 60_000,
-          producerId: -1,
-          producerEpoch: -1,
-        }),
-      decodeInitProducerIdResponse,
-    );
-    if (res.errorCode === ErrorCode.NONE)
-      return { producerId: res.producerId, producerEpoch: res.producerEpoch };
-    if (!isRetriable(res.errorCode) || attempt >= 10) throw new BrokerError(res.errorCode, 'InitProducerId');
-    await sleep(backoff);
-    backoff = Math.min(backoff * 2, 1000);
-  }
 }

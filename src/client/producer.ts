@@ -19,8 +19,9 @@ import { type Completion, type ProducerBatch, RecordAccumulator } from './accumu
 import type { Bytes, RecordHeaders } from './batch-builder.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { ClientClosedError, KafkaClientError } from './errors.js';
+import { ProducerIdentity } from './idempotence.js';
 import { Partitioner, type PartitionerKind } from './partitioner.js';
-import { type IdempotenceState, initProducerId, ProduceSender } from './produce-sender.js';
+import { ProduceSender } from './produce-sender.js';
 
 export interface ProducerOptions extends ClusterOptions {
   /** -1 (all, default), 1 (leader), 0 (no response at all). */
@@ -139,7 +140,7 @@ export class Producer {
   private readonly sender: ProduceSender;
   private readonly bufferMemory: number;
   private readonly partitioner: Partitioner;
-  private readonly idempotence: IdempotenceState | null;
+  private readonly idempotence: ProducerIdentity | null;
   private connecting: Promise<void> | null = null;
   private connected = false;
   private closed = false;
@@ -162,7 +163,7 @@ export class Producer {
     });
     this.bufferMemory = opts.bufferMemory ?? 32 * 1024 * 1024;
     this.partitioner = new Partitioner(opts.partitioner ?? 'sticky');
-    this.idempotence = opts.idempotent ? { producerId: -1, producerEpoch: -1 } : null;
+    this.idempotence = opts.idempotent ? new ProducerIdentity() : null;
     this.sender = new ProduceSender(this.cluster, this.acc, {
       acks,
       ackTimeoutMs: opts.ackTimeoutMs ?? 30_000,
@@ -190,7 +191,7 @@ export class Producer {
     if (this.closed) return Promise.reject(new ClientClosedError('producer'));
     this.connecting ??= (async () => {
       await this.cluster.connect();
-      if (this.idempotence) Object.assign(this.idempotence, await initProducerId(this.cluster));
+      if (this.idempotence) await this.idempotence.init(this.cluster);
       this.connected = true;
     })();
     this.connecting.catch(() => {

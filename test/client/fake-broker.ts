@@ -72,7 +72,8 @@ export async function fakeBroker(
           connection,
         };
         requests.push(req);
-        const reply = builtIn(req, topics, port) ?? handle(req);
+        const reply =
+          builtIn(req, topics, port, (k) => requests.filter((x) => x.apiKey === k).length) ?? handle(req);
         if (reply === 'close') {
           socket.destroy();
           return;
@@ -98,7 +99,12 @@ export async function fakeBroker(
   };
 }
 
-function builtIn(req: FakeRequest, topics: Record<string, number>, port: number): Reply | undefined {
+function builtIn(
+  req: FakeRequest,
+  topics: Record<string, number>,
+  port: number,
+  requestsOf: (apiKey: number) => number,
+): Reply | undefined {
   if (req.apiKey === ApiVersionsApi.key) {
     return (w, v) =>
       encodeApiVersionsResponse(w, v, {
@@ -133,13 +139,10 @@ function builtIn(req: FakeRequest, topics: Record<string, number>, port: number)
       });
   }
   if (req.apiKey === InitProducerIdApi.key) {
+    // Producer ids 7, 8, 9, ... in the order they are asked for.
+    const producerId = 7 + requestsOf(InitProducerIdApi.key) - 1;
     return (w, v) =>
-      encodeInitProducerIdResponse(w, v, {
-        throttleTimeMs: 0,
-        errorCode: 0,
-        producerId: 7,
-        producerEpoch: 3,
-      });
+      encodeInitProducerIdResponse(w, v, { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 3 });
   }
   return undefined;
 }

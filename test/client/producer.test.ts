@@ -13,6 +13,7 @@ import { type FakeBroker, type FakeRequest, fakeBroker, type Reply } from './fak
 import { waitFor } from './helpers.js';
 
 interface Stored {
+  producerId: number;
   bytes: Buffer;
   sequence: number;
   count: number;
@@ -21,7 +22,8 @@ interface Stored {
 /** Per-partition logs with Kafka's sequence rules; `fail(req, partition)` injects an error code. */
 function sequencedLog(fail: (produceIndex: number, partition: number) => number | 'lose' = () => 0) {
   const logs = new Map<number, Stored[]>();
-  const expected = new Map<number, number>();
+  /** Next sequence per producer id and partition. */
+  const expected = new Map<string, number>();
   const produces: { partitions: number[]; batches: Buffer[] }[] = [];
   const handle = (req: FakeRequest): Reply => {
     if (req.apiKey !== 0) return 'hold';
@@ -51,12 +53,13 @@ function sequencedLog(fail: (produceIndex: number, partition: number) => number 
         if (injected !== 0 && injected !== 'lose') return answer(injected);
         const offset = log.reduce((n, b) => n + b.count, 0);
         if (h.producerId >= 0) {
-          const want = expected.get(p.index) ?? 0;
+          const id = `${h.producerId}:${p.index}`;
+          const want = expected.get(id) ?? 0;
           if (h.baseSequence < want) return answer(46); // DUPLICATE_SEQUENCE_NUMBER
           if (h.baseSequence > want) return answer(45); // OUT_OF_ORDER_SEQUENCE_NUMBER
-          expected.set(p.index, want + h.recordCount);
+          expected.set(id, want + h.recordCount);
         }
-        log.push({ bytes, sequence: h.baseSequence, count: h.recordCount });
+        log.push({ bytes, sequence: h.baseSequence, count: h.recordCount, producerId: h.producerId });
         if (injected === 'lose') lose = true; // appended, but the answer never arrives
         return answer(0, offset);
       }),
@@ -178,5 +181,47 @@ describe('Producer against a scripted broker', () => {
     // Nothing answers acks=0; the bytes still arrive (close flushes the socket).
     await waitFor(() => log.values(0).length === 4, 'the acks=0 batch at the broker', 2000);
     expect(log.values(0)).toEqual(['z0', 'z1', 'z2', 'z3']);
+  });
+
+  it('starts over with a new producer id when a stamped batch is given up, instead of a stuck partition', async () => {
+    // Every attempt of the first batch times out until it is given up (retries: 1); the next
+    // batch would leave a gap under the old producer id.
+    const log = sequencedLog((i) => (i < 2 ? 7 : 0));
+    const producer = await start({ t: 1 }, log.handle, { idempotent: true, retries: 1, maxInFlight: 1 });
+    const lost = await producer.sendBatch('t', 0, records('lost', 2)).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(BrokerError);
+    const after = await producer.sendBatch('t', 0, records('after', 3));
+    expect(after.baseOffset).toBe(0);
+    expect(producer.producerId).toBe(8);
+    await producer.close();
+    expect(log.logs.get(0)!.map((b) => [b.producerId, b.sequence])).toEqual([[8, 0]]);
+    expect(log.values(0)).toEqual(['after0', 'after1', 'after2']);
+  });
+
+  it('starts over when the broker has lost track of the producer, and keeps the order', async () => {
+    // The broker forgot the producer (as after losing acknowledged writes): the first batches
+    // are refused UNKNOWN_PRODUCER_ID / OUT_OF_ORDER; after a new id they go in, in order.
+    let forgotten = true;
+    const log = sequencedLog((i) => {
+      if (i === 0) return 0;
+      if (forgotten) {
+        forgotten = false;
+        return 59; // UNKNOWN_PRODUCER_ID
+      }
+      return 0;
+    });
+    const producer = await start({ t: 1 }, log.handle, { idempotent: true, maxInFlight: 1 });
+    const results = await Promise.all(
+      Array.from({ length: 4 }, (_, k) => producer.sendBatch('t', 0, records(`${k}-`, 2))),
+    );
+    await producer.close();
+    expect(results.map((r) => r.baseOffset)).toEqual([0, 2, 4, 6]);
+    expect(log.logs.get(0)!.map((b) => [b.producerId, b.sequence])).toEqual([
+      [7, 0],
+      [8, 0],
+      [8, 2],
+      [8, 4],
+    ]);
+    expect(log.values(0)).toEqual(['0-0', '0-1', '1-0', '1-1', '2-0', '2-1', '3-0', '3-1']);
   });
 });
