@@ -126,6 +126,9 @@ describe('mq bench (compiled CLI, worker threads, embedded broker)', () => {
     const unreachable = await cli(['--brokers', '127.0.0.1:1', '--duration', '1s']);
     expect(unreachable.exitCode).toBe(2);
     expect(flat(unreachable.stderr)).toMatch(/cannot create topic .* at 127\.0\.0\.1:1/);
+    const memory = await cli(['--driver', 'memory', '--brokers', 'x']);
+    expect(memory.exitCode).toBe(2);
+    expect(flat(memory.stderr)).toMatch(/the memory driver keeps its queue in one thread/);
     const capability = await cli(['--driver', 'kafkajs', '--compression', 'zstd']);
     expect(capability.exitCode).toBe(2);
     expect(flat(capability.stderr)).toMatch(/compression zstd .* driver "kafkajs" does not support/);

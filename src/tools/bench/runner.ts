@@ -115,6 +115,11 @@ export class BenchRunner extends EventEmitter<BenchEvents> {
 
   async run(): Promise<BenchRun> {
     const w = this.opts.workload;
+    if (this.opts.driver === 'memory' && this.o.threads === 'threads') {
+      throw new BenchSetupError(
+        'the memory driver keeps its queue in one thread: it runs only inline (in tests)',
+      );
+    }
     const driver = createDriver(this.opts.driver, { brokers: this.opts.brokers, clientId: 'mq-bench' });
     checkDriver(driver, w);
     const runId = randomBytes(3).toString('hex');
