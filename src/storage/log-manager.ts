@@ -200,6 +200,21 @@ export class LogManager {
     }
     this.logs.set(name, logs);
     this.logger.info({ topic: name, partitions }, 'topic created');
+    this.warnOnMetricCollision(name);
+  }
+
+  /**
+   * 'a.b' and 'a_b' are distinct partitions here, but Kafka maps both to one metric name and
+   * refuses the second; say so, as Kafka warns, so a setup that later moves to Kafka hears of it.
+   */
+  private warnOnMetricCollision(name: string): void {
+    const key = name.replaceAll('.', '_');
+    const other = [...this.logs.keys()].find((t) => t !== name && t.replaceAll('.', '_') === key);
+    if (other === undefined) return;
+    this.logger.warn(
+      { topic: name, collidesWith: other },
+      "topic names differ only in '.' and '_': distinct in mq, but they collide in Kafka's metric names and a Kafka cluster refuses the second",
+    );
   }
 
   /** Drops a topic: its logs stop at once, their dirs are renamed `-delete`, then removed. */
