@@ -15,6 +15,7 @@ import type { Logger } from '../../log.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { ConsumerGroup } from './group.js';
 import { defaultMembershipConfig, GroupMembership, type MembershipConfig } from './membership.js';
+import { MAX_GROUP_ID_BYTES } from './offset-log.js';
 import {
   type OffsetFlushPolicy,
   OffsetStore,
@@ -77,7 +78,7 @@ export class GroupCoordinator {
 
   join(req: JoinRequest): Promise<JoinResult> | JoinResult {
     if (this.closed) return joinError(ErrorCode.NOT_COORDINATOR, req.memberId);
-    if (req.groupId === '') return joinError(ErrorCode.INVALID_GROUP_ID, req.memberId);
+    if (!isValidGroupId(req.groupId)) return joinError(ErrorCode.INVALID_GROUP_ID, req.memberId);
     let group = this.groups.get(req.groupId);
     if (!group) {
       // A member id from before (e.g. before a restart) names nobody in a group that does not exist.
@@ -134,7 +135,7 @@ export class GroupCoordinator {
 
   private validateCommit(req: CommitRequest): number {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
-    if (req.groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (!isValidGroupId(req.groupId)) return ErrorCode.INVALID_GROUP_ID;
     const group = this.groups.get(req.groupId);
     // No group: only a standalone consumer (generation -1) may commit; otherwise it is a member
     // of a generation that no longer exists.
@@ -238,4 +239,13 @@ export class GroupCoordinator {
     group.transition('Dead');
     if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
   }
+}
+
+/**
+ * Non-empty, and short enough for the offsets log: a longer id (only a flexible request's
+ * compact string can carry one) would fail every commit with a retriable error the client
+ * repeats forever.
+ */
+function isValidGroupId(groupId: string): boolean {
+  return groupId !== '' && Buffer.byteLength(groupId) <= MAX_GROUP_ID_BYTES;
 }

@@ -27,6 +27,8 @@ import { Reader } from '../../protocol/reader.js';
 import { Writer } from '../../protocol/writer.js';
 
 export const OFFSET_LOG_VERSION = 1;
+/** A group id is stored as an int16-length string (as in Kafka's own offsets keys): longer ones cannot be. */
+export const MAX_GROUP_ID_BYTES = 32_767;
 const HEADER = 8;
 /** Two int16-length names, a 4096-byte metadata limit and the fixed fields stay far below this. */
 const MAX_BODY = 256 * 1024;
