@@ -177,13 +177,17 @@ export class RecordAccumulator {
     w.splice(i, 0, b);
   }
 
-  /** Earliest time some partition will have something to take (linger end, backoff end), or Infinity. */
-  nextWakeAt(): number {
+  /**
+   * Earliest time after `now` at which some partition will have something new to take (a linger
+   * or a backoff ending), or Infinity. What is takeable already waits for in-flight capacity,
+   * and a response wakes the sender for that.
+   */
+  nextWakeAt(now: number): number {
     let t = Infinity;
     for (const q of this.all) {
       const head = q.waiting[0];
-      if (head) t = Math.min(t, head.retryAt);
-      else if (q.open) t = Math.min(t, q.open.createdAt + this.opts.lingerMs);
+      const at = head ? head.retryAt : q.open ? q.open.createdAt + this.opts.lingerMs : Infinity;
+      if (at > now && at < t) t = at;
     }
     return t;
   }

@@ -161,8 +161,8 @@ export class ProduceSender {
   }
 
   private armTimer(now: number): void {
-    const at = this.acc.nextWakeAt();
-    if (at <= now || at === Infinity || at >= this.timerAt) return;
+    const at = this.acc.nextWakeAt(now);
+    if (at === Infinity || at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
     this.timer = setTimeout(() => {

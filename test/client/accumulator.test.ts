@@ -34,7 +34,8 @@ describe('RecordAccumulator', () => {
     const t0 = b.createdAt;
     expect(a.take(q, t0 + 10, false)).toBeNull();
     expect(q.open).toBe(b);
-    expect(a.nextWakeAt()).toBe(t0 + 50);
+    expect(a.nextWakeAt(t0 + 10)).toBe(t0 + 50);
+    expect(a.nextWakeAt(t0 + 50)).toBe(Infinity);
     expect(a.take(q, t0 + 10, true)).toBe(b);
     expect(b.bytes).not.toBeNull();
     const c = a.append(q, 'k', value, undefined, undefined);
