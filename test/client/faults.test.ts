@@ -20,6 +20,7 @@ beforeAll(async () => {
   await admin.createTopics([
     { topic: 'crash-idem', partitions: 2 },
     { topic: 'crash-read', partitions: 1 },
+    { topic: 'crash-group', partitions: 2 },
   ]);
   await admin.close();
 });
@@ -105,6 +106,49 @@ describe('broker crash and restart', () => {
       ...Array.from({ length: 100 }, (_, i) => `a${i}`),
       ...Array.from({ length: 100 }, (_, i) => `b${i}`),
     ]);
+    await consumer.close();
+    await done;
+    await producer.close();
+  });
+
+  it('a group member rejoins after the broker restarts and goes on from its commits', async () => {
+    const producer = new Producer({ bootstrap });
+    const produce = (prefix: string) =>
+      Promise.all(
+        [0, 1].map((p) =>
+          producer.sendBatch(
+            'crash-group',
+            p,
+            Array.from({ length: 50 }, (_, i) => ({ value: `${prefix}${p}-${i}` })),
+          ),
+        ),
+      );
+    await produce('a');
+    const consumer = new Consumer({
+      bootstrap,
+      groupId: 'g-crash',
+      autoOffsetReset: 'earliest',
+      maxWaitMs: 100,
+      heartbeatIntervalMs: 100,
+      autoCommitIntervalMs: 100,
+      requestTimeoutMs: 3000,
+    });
+    consumer.subscribe({ topics: ['crash-group'] });
+    const seen = new Set<string>();
+    const done = consumer.run({
+      eachBatch: (b) => {
+        for (const r of b.records) seen.add(r.value!.toString());
+      },
+    });
+    await waitFor(() => seen.size === 100, 'the first 100 records');
+    // Let an auto-commit store the positions, then crash.
+    await new Promise((r) => setTimeout(r, 400));
+    await broker.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await broker.restart();
+    await produce('b');
+    await waitFor(() => seen.size === 200, 'the records produced after the restart', 30_000);
+    expect(consumer.assignment().length).toBe(2);
     await consumer.close();
     await done;
     await producer.close();
