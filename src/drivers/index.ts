@@ -6,6 +6,8 @@ import type { Driver, DriverCapabilities, DriverOptions } from './driver.js';
 import { createKafkajsDriver, KAFKAJS_CAPABILITIES } from './kafkajs.js';
 import { createMemoryDriver, MEMORY_CAPABILITIES } from './memory.js';
 import { createMqDriver, MQ_CAPABILITIES } from './mq.js';
+import { createRabbitmqDriver, RABBITMQ_CAPABILITIES } from './rabbitmq.js';
+import { createRedisDriver, REDIS_CAPABILITIES } from './redis.js';
 
 export * from './driver.js';
 
@@ -35,6 +37,16 @@ const DRIVERS: Readonly<Record<string, DriverEntry>> = {
     description: 'an in-process queue, for tests (one thread only)',
     capabilities: MEMORY_CAPABILITIES,
     create: createMemoryDriver,
+  },
+  rabbitmq: {
+    description: 'RabbitMQ over AMQP 0-9-1 (amqplib); --brokers amqp://host:port[?queue-type=quorum]',
+    capabilities: RABBITMQ_CAPABILITIES,
+    create: createRabbitmqDriver,
+  },
+  redis: {
+    description: 'Redis Streams (ioredis); --brokers redis://host:port',
+    capabilities: REDIS_CAPABILITIES,
+    create: createRedisDriver,
   },
 };
 
