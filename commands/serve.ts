@@ -74,6 +74,11 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
     }),
     'log-level': Flags.string({ options: [...LOG_LEVELS], default: 'info' }),
     json: Flags.boolean({ description: 'print one JSON ready line with the address, for scripts' }),
+    'stop-on-stdin-close': Flags.boolean({
+      description:
+        'stop cleanly when standard input closes (a parent process that runs the broker went away)',
+      hidden: true,
+    }),
   };
 
   async run(): Promise<void> {
@@ -102,7 +107,7 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       });
       const broker = await Broker.start(config, log);
       this.announce(broker, flags.json);
-      await waitForSignal(broker);
+      await waitForSignal(broker, flags['stop-on-stdin-close']);
     } catch (err) {
       if (
         err instanceof UsageError ||
@@ -134,17 +139,26 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
   }
 }
 
-/** Resolves after a clean stop on SIGTERM/SIGINT; a second signal exits at once. */
-function waitForSignal(broker: Broker): Promise<void> {
+/**
+ * Resolves after a clean stop on SIGTERM/SIGINT (a second signal exits at once), or, when asked,
+ * when standard input closes: an embedded broker's parent holds that pipe, so a parent that dies
+ * without cleaning up still takes its broker with it.
+ */
+function waitForSignal(broker: Broker, stopOnStdinClose: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     let stopping = false;
-    const onSignal = (signal: NodeJS.Signals) => {
+    const stop = (reason: string) => {
       if (stopping) process.exit(130);
       stopping = true;
-      broker.log.info({ signal }, 'signal received');
+      broker.log.info({ reason }, 'stopping');
       broker.stop().then(resolve, reject);
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    if (stopOnStdinClose) {
+      process.stdin.on('end', () => stop('standard input closed'));
+      process.stdin.on('error', () => stop('standard input closed'));
+      process.stdin.resume();
+    }
   });
 }

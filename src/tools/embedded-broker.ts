@@ -2,6 +2,7 @@
  * An `mq serve` child process on loopback, for tools that run against the embedded broker and
  * for tests: temp data dir (unless given), port 0, waits for the JSON ready line. kill() is a
  * real SIGKILL (no flush, no clean-shutdown marker); restart() reuses the same data dir and port.
+ * The child runs in its own process group and stops when this process goes away (stdin closes).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -69,16 +70,30 @@ export class EmbeddedBroker {
 
   private async spawn(port: number): Promise<void> {
     const o = this.opts;
-    const args = [cliEntry(), 'serve', '--json', '--host', '127.0.0.1', '--port', String(port), '--data-dir', this.dataDir];
+    const args = [
+      cliEntry(),
+      'serve',
+      '--json',
+      '--stop-on-stdin-close',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--data-dir',
+      this.dataDir,
+    ];
     if (o.flush) args.push('--flush', o.flush);
     if (o.defaultPartitions) args.push('--default-partitions', String(o.defaultPartitions));
     args.push('--log-level', o.logLevel ?? 'warn', ...(o.extraArgs ?? []));
+    // Its own process group, so a Ctrl-C meant for the tool does not stop the broker before the
+    // tool has finished with it; the stdin pipe ends it if this process dies without cleaning up.
     const proc = execa(process.execPath, args, {
-      stdin: 'ignore',
+      stdin: 'pipe',
       stdout: 'pipe',
       stderr: o.stderr ?? 'pipe',
       reject: false,
       buffer: false,
+      detached: true,
     });
     this.proc = proc;
     proc.stderr?.on('data', (d: Buffer) => {
@@ -86,7 +101,10 @@ export class EmbeddedBroker {
     });
     const lines = createInterface({ input: proc.stdout! });
     this.ready = await new Promise<ReadyLine>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`broker not ready in time:\n${this.stderrTail}`)), o.readyTimeoutMs ?? 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`broker not ready in time:\n${this.stderrTail}`)),
+        o.readyTimeoutMs ?? 20_000,
+      );
       lines.once('line', (line) => {
         clearTimeout(timer);
         try {
@@ -97,7 +115,9 @@ export class EmbeddedBroker {
       });
       proc.then((r) => {
         clearTimeout(timer);
-        reject(new Error(`broker exited with ${r.exitCode ?? r.signal} before it was ready:\n${this.stderrTail}`));
+        reject(
+          new Error(`broker exited with ${r.exitCode ?? r.signal} before it was ready:\n${this.stderrTail}`),
+        );
       });
     });
   }
