@@ -142,6 +142,20 @@ describe('LossChecker', () => {
     expect(r.valid).toBe(true);
   });
 
+  it('a fenced member still processing after the new owner committed: a redelivery too', () => {
+    const h = new HistoryBuilder();
+    h.produce(0, 0, 10, 0);
+    h.assign('c0', [0]);
+    h.read('c0', 0, h.records(0, 0, 4)).commit('c0', 0, 4);
+    h.assign('c1', [0]);
+    h.read('c1', 0, h.records(0, 4, 10)).commit('c1', 0, 10);
+    h.read('c0', 0, h.records(0, 4, 8)).commit('c0', 0, 8, false);
+    const r = check(h.drain([0]).end());
+    expect(r.anomalies.redelivered).toBe(4);
+    expect(r.anomalies.redeliveredOutside).toBe(0);
+    expect(r.examples.redelivered?.[0].detail).toContain('after the partition moved to c1');
+  });
+
   it('a commit of unknown outcome widens where a consumer may resume', () => {
     const h = new HistoryBuilder();
     h.produce(0, 0, 10, 0);

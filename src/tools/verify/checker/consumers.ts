@@ -11,8 +11,9 @@
  *   partition only (`keySplit`).
  * Per partition, for the group as a whole: an offset the group had processed before is
  * `redelivered` when it is at or after the group's last successful commit — processed but never
- * committed, what a crash between processing and commit (or a member fenced by a rebalance)
- * leaves behind; below the last commit it is `redeliveredOutside`: committed work done again.
+ * committed, what a crash between processing and commit leaves behind — or when the reader no
+ * longer owns the partition (a member fenced by a rebalance, still processing until it hears);
+ * otherwise it is `redeliveredOutside`: committed work done again.
  */
 import type { CommitEvent, ReadEvent } from '../history.js';
 import type { ExampleBook } from './examples.js';
@@ -41,6 +42,8 @@ export class ConsumerTracker {
   private readonly lastCommit = new Map<number, number>();
   private readonly uncertainCommit = new Map<number, number>();
   private readonly keyHome = new Map<string, number>();
+  /** The consumer the partition was last assigned to. */
+  private readonly owner = new Map<number, string>();
   private readonly splitKeys = new Set<string>();
   private readonly skips: SkipCandidate[] = [];
   redelivered = 0;
@@ -82,12 +85,18 @@ export class ConsumerTracker {
 
   assign(c: string, pts: readonly number[]): void {
     const m = this.parts(c);
-    for (const pt of pts) m.set(pt, this.fresh(pt));
+    for (const pt of pts) {
+      m.set(pt, this.fresh(pt));
+      this.owner.set(pt, c);
+    }
   }
 
   revoke(c: string, pts: readonly number[]): void {
     const m = this.parts(c);
-    for (const pt of pts) m.delete(pt);
+    for (const pt of pts) {
+      m.delete(pt);
+      if (this.owner.get(pt) === c) this.owner.delete(pt);
+    }
   }
 
   commit(e: CommitEvent): void {
@@ -141,7 +150,9 @@ export class ConsumerTracker {
       content.record(pt, o, p, s);
       if (!this.group.record(ledger, pt, o, p, s, ts, c)) {
         const committed = this.lastCommit.get(pt) ?? -1;
-        const inWindow = o >= committed;
+        const owner = this.owner.get(pt);
+        const fenced = owner !== undefined && owner !== c;
+        const inWindow = o >= committed || fenced;
         if (inWindow) this.redelivered++;
         else this.redeliveredOutside++;
         const kind = inWindow ? 'redelivered' : 'redeliveredOutside';
@@ -153,9 +164,11 @@ export class ConsumerTracker {
             producer: p,
             seq: s,
             ts,
-            detail: inWindow
-              ? `offset ${o} again, processed but not committed (last commit ${committed})`
-              : `offset ${o} again, below the last commit ${committed}`,
+            detail: fenced
+              ? `offset ${o} again, by ${c} after the partition moved to ${owner}`
+              : inWindow
+                ? `offset ${o} again, processed but not committed (last commit ${committed})`
+                : `offset ${o} again, below the last commit ${committed}`,
           });
       }
       const key = k?.[i / 3];
