@@ -4,7 +4,9 @@
  *   end | latest             only messages produced from now on (the default)
  *   N                        offset N (the log end when past it, the start when below it)
  *   -N                       N messages before the log end
- *   @TIME                    the first message at or after TIME (ms since the epoch, or ISO 8601)
+ *   @TIME                    the first message at or after TIME (ms since the epoch, or ISO 8601);
+ *                            the broker looks times up per stored batch, so messages of the same
+ *                            batch from just before TIME may come first
  */
 import { UsageError } from '../../cli/units.js';
 
