@@ -24,20 +24,17 @@ export function parseEngineUrl(
   schemes: readonly string[],
   known: readonly string[],
 ): EngineUrl {
-  const example = `${schemes[0]}://127.0.0.1:<port>`;
+  const refuse = () =>
+    new DriverUrlError(
+      `driver "${driver}" needs a URL such as ${schemes[0]}://127.0.0.1:<port> (got "${input}"); start a local server with: mq peers start ${driver}`,
+    );
   let u: URL;
   try {
     u = new URL(input.trim());
   } catch {
-    throw new DriverUrlError(
-      `driver "${driver}" needs a URL such as ${example} (got "${input}"); start a local server with: mq peers start ${driver}`,
-    );
+    throw refuse();
   }
-  if (!schemes.includes(u.protocol.replace(/:$/, ''))) {
-    throw new DriverUrlError(
-      `driver "${driver}" needs a ${schemes.join(' or ')} URL such as ${example} (got "${input}")`,
-    );
-  }
+  if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw refuse();
   const settings = new Map<string, string>();
   for (const name of [...u.searchParams.keys()]) {
     if (!known.includes(name)) continue;

@@ -44,7 +44,8 @@ const asBuffer = (v: Uint8Array | string | null | undefined): Buffer =>
 export class RabbitProducer implements ProducerDriver {
   private current: Session | null = null;
   private connecting: Promise<Session> | null = null;
-  private readonly partitionCounts = new Map<string, number>();
+  /** Per topic, found once even when sends start together. */
+  private readonly partitionCounts = new Map<string, Promise<number>>();
   private readonly roundRobin = new Map<string, number>();
   private unconfirmed = 0;
   private readonly roomWaiters: (() => void)[] = [];
@@ -89,13 +90,17 @@ export class RabbitProducer implements ProducerDriver {
     await this.connected();
   }
 
-  private async partitions(s: Session, topic: string): Promise<number> {
-    const known = this.partitionCounts.get(topic);
-    if (known !== undefined) return known;
-    const n = await s.topology.partitionCount(topic);
-    if (n === null) throw new Error(`topic ${topic} does not exist`);
-    this.partitionCounts.set(topic, n);
-    return n;
+  private partitions(s: Session, topic: string): Promise<number> {
+    let known = this.partitionCounts.get(topic);
+    if (!known) {
+      known = s.topology.partitionCount(topic).then((n) => {
+        if (n === null) throw new Error(`topic ${topic} does not exist`);
+        return n;
+      });
+      known.catch(() => this.partitionCounts.delete(topic));
+      this.partitionCounts.set(topic, known);
+    }
+    return known;
   }
 
   private releaseRoom(): void {

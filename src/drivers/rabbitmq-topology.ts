@@ -36,29 +36,44 @@ export const isNotFound = (err: unknown) => (err as { code?: number }).code === 
 
 /**
  * A channel that is reopened after the server closed it (a passive check of a missing queue
- * closes the channel with 404; that is how existence is tested in AMQP).
+ * closes the channel with 404; that is how existence is tested in AMQP). Operations run one at a
+ * time, so one that closes the channel never takes another one's reply with it.
  */
 export class ResilientChannel {
   private channel: Promise<Channel> | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly conn: ChannelModel) {}
 
   private open(): Promise<Channel> {
-    this.channel ??= this.conn.createChannel().then((ch) => {
+    if (this.channel) return this.channel;
+    const opening: Promise<Channel> = this.conn.createChannel().then((ch) => {
       ch.on('error', () => {});
       ch.on('close', () => {
-        this.channel = null;
+        if (this.channel === opening) this.channel = null;
       });
       return ch;
     });
-    this.channel.catch(() => {
-      this.channel = null;
+    opening.catch(() => {
+      if (this.channel === opening) this.channel = null;
     });
-    return this.channel;
+    this.channel = opening;
+    return opening;
   }
 
-  async run<T>(op: (ch: Channel) => Promise<T>): Promise<T> {
-    return op(await this.open());
+  run<T>(op: (ch: Channel) => Promise<T>): Promise<T> {
+    const next = this.tail.then(async () => {
+      const opened = this.open();
+      try {
+        return await op(await opened);
+      } catch (err) {
+        // The server closes the channel on any failed operation: the next one opens another.
+        if (this.channel === opened) this.channel = null;
+        throw err;
+      }
+    });
+    this.tail = next.catch(() => {});
+    return next;
   }
 
   /** The operation's result, or null when it failed with 404 (the channel is reopened). */
@@ -66,10 +81,7 @@ export class ResilientChannel {
     try {
       return await this.run(op);
     } catch (err) {
-      if (isNotFound(err)) {
-        this.channel = null;
-        return null;
-      }
+      if (isNotFound(err)) return null;
       throw err;
     }
   }

@@ -169,7 +169,8 @@ async function groupLag(
 }
 
 class RedisProducer implements ProducerDriver {
-  private readonly partitionCounts = new Map<string, number>();
+  /** Per topic, looked up once even when sends start together. */
+  private readonly partitionCounts = new Map<string, Promise<number>>();
   private readonly roundRobin = new Map<string, number>();
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -179,15 +180,17 @@ class RedisProducer implements ProducerDriver {
     if (this.r.status === 'wait') await this.r.connect();
   }
 
-  private async partitions(topic: string): Promise<number> {
-    let n = this.partitionCounts.get(topic);
-    if (n === undefined) {
-      const v = await this.r.hget(metaKey(topic), 'partitions');
-      if (v === null) throw new Error(`topic ${topic} does not exist`);
-      n = Number(v);
-      this.partitionCounts.set(topic, n);
+  private partitions(topic: string): Promise<number> {
+    let known = this.partitionCounts.get(topic);
+    if (!known) {
+      known = this.r.hget(metaKey(topic), 'partitions').then((v) => {
+        if (v === null) throw new Error(`topic ${topic} does not exist`);
+        return Number(v);
+      });
+      known.catch(() => this.partitionCounts.delete(topic));
+      this.partitionCounts.set(topic, known);
     }
-    return n;
+    return known;
   }
 
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<SendReceipt> {
