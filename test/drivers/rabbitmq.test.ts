@@ -1,0 +1,189 @@
+/**
+ * The rabbitmq driver against a real rabbitmq-server, started once for the file on free
+ * loopback ports (it takes 10-40 s): the shared engine contract on classic queues, quorum
+ * queues, messages published before any group, refusals, `mq bench` through the compiled CLI
+ * (npm run build first), and the durability control: a SIGKILLed server loses acknowledged
+ * messages without publisher confirms, and none with confirms on durable or quorum queues.
+ */
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createDriver,
+  type Driver,
+  DriverCapabilityError,
+  requireCapabilities,
+} from '../../src/drivers/index.js';
+import { BenchResultSchema } from '../../src/tools/bench/result.js';
+import { packageRoot } from '../../src/tools/package-root.js';
+import { type Peer, startPeer } from '../../src/tools/peers/index.js';
+import { requireBinary } from '../support/binaries.js';
+import { collector, engineContract, produce, stamped, waitFor } from './engine-contract.js';
+
+const available = requireBinary('rabbitmq-server', 'apt-get install rabbitmq-server') !== null;
+
+describe.skipIf(!available)('rabbitmq driver on a real rabbitmq-server', () => {
+  let peer: Peer;
+  const drivers: Driver[] = [];
+  const driver = (query = '') => {
+    const d = createDriver('rabbitmq', { brokers: `${peer.url}${query}` });
+    drivers.push(d);
+    return d;
+  };
+  let main: Driver;
+  beforeAll(async () => {
+    peer = await startPeer('rabbitmq');
+    main = driver();
+  }, 180_000);
+  afterAll(async () => {
+    for (const d of drivers) await d.close().catch(() => {});
+    await peer?.close();
+  }, 60_000);
+
+  engineContract({
+    name: 'rabbitmq',
+    driver: () => main,
+    slowConsumerUrl: () => `${peer.url}?prefetch=10`,
+    // RabbitMQ requeues a dead member's unacked messages at once.
+    quickTakeover: () => main,
+  });
+
+  it('works on quorum queues, and refuses a group of another queue type on the same topic', async () => {
+    const quorum = driver('?queue-type=quorum');
+    const t = 'rabbitmq-quorum';
+    await quorum.admin.createTopic(t, 2);
+    const c = quorum.createConsumer({ topic: t, group: 'g-q', fromBeginning: true });
+    const got = collector();
+    await c.start(got.onBatch);
+    await produce(quorum, t, 100, 2);
+    await got.until(100);
+    await c.close();
+    expect(new Set(got.seqs()).size).toBe(100);
+    await waitFor('lag 0', async () => (await quorum.admin.lag('g-q', t)).every((l) => l.lag === 0));
+    const classic = main.createConsumer({ topic: t, group: 'g-q', fromBeginning: true });
+    await expect(classic.start(() => {})).rejects.toThrow(/x-queue-type/);
+    await classic.close();
+    await quorum.admin.deleteTopic(t);
+  });
+
+  it('keeps messages published before any group for the first group that reads from the beginning', async () => {
+    const t = 'rabbitmq-unclaimed';
+    await main.admin.createTopic(t, 2);
+    await produce(main, t, 50, 2);
+    expect((await main.admin.lag('g-late', t)).map((l) => l.lag)).toEqual([25, 25]);
+    const late = main.createConsumer({ topic: t, group: 'g-late', fromBeginning: true });
+    const got = collector();
+    await late.start(got.onBatch);
+    await got.until(50);
+    // Only messages published after it started reach a consumer without a group.
+    const tail = main.createConsumer({ topic: t, fromBeginning: false });
+    const tailGot = collector();
+    await tail.start(tailGot.onBatch);
+    await produce(main, t, 10, 2, 7);
+    await got.until(60);
+    await tailGot.until(10);
+    await late.close();
+    await tail.close();
+    expect(tailGot.count).toBe(10);
+    await main.admin.deleteTopic(t);
+  });
+
+  it('refuses what RabbitMQ cannot do, naming it', async () => {
+    expect(() => main.createProducer({ idempotent: true })).toThrow(DriverCapabilityError);
+    expect(() => main.createProducer({ compression: 'gzip' })).toThrow(/compression gzip/);
+    expect(() => requireCapabilities(main, { batching: true }, 'this workload')).toThrow(
+      'this workload needs producer batching (batch size / linger), which driver "rabbitmq" does not support; drop the option or pick another --driver',
+    );
+    expect(() => createDriver('rabbitmq', { brokers: 'localhost:5672' })).toThrow(
+      /needs a URL such as amqp:\/\/127\.0\.0\.1:<port>.*mq peers start rabbitmq/,
+    );
+    expect(() => createDriver('rabbitmq', { brokers: `${peer.url}?queue-type=stream` })).toThrow(
+      /queue-type=stream is not classic or quorum/,
+    );
+    await main.admin.createTopic('rabbitmq-refuse', 1);
+    const replay = main.createConsumer({ topic: 'rabbitmq-refuse', fromBeginning: true });
+    await expect(replay.start(() => {})).rejects.toThrow(/keeps no log to replay/);
+    await main.admin.deleteTopic('rabbitmq-refuse');
+  });
+
+  it('mq bench --driver rabbitmq: everything acknowledged is received', async () => {
+    const r = await execa(
+      process.execPath,
+      [
+        path.join(packageRoot(), 'bin', 'run.js'),
+        'bench',
+        '--driver',
+        'rabbitmq',
+        '--brokers',
+        peer.url,
+        ...['--rate', '500', '--duration', '2s', '--warmup', '500ms', '--partitions', '4', '--json'],
+      ],
+      { reject: false, env: { NO_COLOR: '1' } },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    const res = BenchResultSchema.parse(JSON.parse(r.stdout));
+    expect(res.driver).toBe('rabbitmq');
+    expect(res.totals.sent).toBeGreaterThan(500);
+    expect(res.totals.acked).toBe(res.totals.sent);
+    expect(res.totals.received).toBe(res.totals.acked);
+    expect(res.totals.errors).toBe(0);
+    expect(res.summary.endToEnd?.count).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('server kill: without confirms acknowledged messages are lost, with confirms on durable or quorum queues none', async () => {
+    const quorum = driver('?queue-type=quorum');
+    const runs = [
+      { name: 'no confirms, classic', d: main, acks: 0 as const, topic: 'rabbitmq-kill-plain' },
+      { name: 'confirms, classic', d: main, acks: -1 as const, topic: 'rabbitmq-kill-classic' },
+      { name: 'confirms, quorum', d: quorum, acks: -1 as const, topic: 'rabbitmq-kill-quorum' },
+    ];
+    for (const r of runs) await r.d.admin.createTopic(r.topic, 2);
+    const payload = Buffer.alloc(100, 7);
+    const acked = runs.map(() => new Set<number>());
+    const publishing = runs.map(async (r, i) => {
+      const producer = r.d.createProducer({ acks: r.acks });
+      let seq = 0;
+      try {
+        for (;;) {
+          const chunk = Array.from({ length: 200 }, (_, k) => ({
+            value: payload,
+            headers: stamped(i, seq + k),
+            partition: (seq + k) % 2,
+          }));
+          seq += chunk.length;
+          await producer.send(r.topic, chunk);
+          for (let k = seq - chunk.length; k < seq; k++) acked[i].add(k);
+        }
+      } catch {
+        // The server is gone: what was acknowledged so far is the ground truth.
+      } finally {
+        await producer.close().catch(() => {});
+      }
+    });
+    await waitFor(
+      'every producer to have 5000 acknowledged',
+      async () => acked.every((a) => a.size >= 5000),
+      60_000,
+    );
+    await peer.kill();
+    await Promise.all(publishing);
+    await peer.restart();
+    const lost: number[] = [];
+    for (const [i, r] of runs.entries()) {
+      const present = (await r.d.admin.lag('check', r.topic)).reduce((a, l) => a + l.lag, 0);
+      const c = r.d.createConsumer({ topic: r.topic, group: 'check', fromBeginning: true });
+      const got = collector();
+      await c.start(got.onBatch);
+      await got.until(present, 60_000);
+      await c.close();
+      const seen = new Set(got.seqs());
+      lost.push([...acked[i]].filter((s) => !seen.has(s)).length);
+      console.log(
+        `rabbitmq kill, ${r.name}: acknowledged ${acked[i].size}, present ${seen.size}, lost ${lost[i]}`,
+      );
+    }
+    expect(lost[0]).toBeGreaterThan(0);
+    expect(lost[1]).toBe(0);
+    expect(lost[2]).toBe(0);
+  }, 240_000);
+});
