@@ -29,8 +29,10 @@ export class WireClient {
   private buf: Buffer = Buffer.alloc(0);
   private correlation = 1;
   private readonly waiting = new Map<number, Waiter>();
-  /** Frames that matched no waiting request (the fuzzer reads them). */
+  /** Frames that matched no waiting request, in arrival order (the fuzzer reads them). */
   readonly unmatched: Buffer[] = [];
+  /** Called after a frame is added to `unmatched`. */
+  onUnmatched: (() => void) | null = null;
   closed = false;
   readonly whenClosed: Promise<void>;
 
@@ -85,6 +87,7 @@ export class WireClient {
         w.resolve(frame);
       } else {
         this.unmatched.push(frame);
+        this.onUnmatched?.();
       }
     }
     this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
