@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, portIsFree } from './ports.js';
 import { PeerStartError, ServerProcess } from './server-process.js';
 
 export type PeerKind = 'rabbitmq' | 'redis';
@@ -116,6 +116,14 @@ export class Peer {
   }
 
   private async spawn(): Promise<void> {
+    const ports = [this.layout.port, ...(this.layout.distPort ? [this.layout.distPort] : [])];
+    for (const port of ports) {
+      if (!(await portIsFree(port))) {
+        throw new PeerStartError(
+          `cannot start ${this.launcher.what}: port ${port} on 127.0.0.1 is in use (pick another with --port, or stop what holds it)`,
+        );
+      }
+    }
     const spec = this.launcher.spawnSpec(this.layout);
     const proc = ServerProcess.spawn({
       ...spec,

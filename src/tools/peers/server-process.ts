@@ -71,9 +71,12 @@ export class ServerProcess {
     } finally {
       closeSync(out);
     }
-    if (child.pid === undefined) throw new PeerStartError(`could not start ${spec.command}`);
-    const p = new ServerProcess(child, child.pid, spec.outFile);
+    // Spawn failures (ENOENT) arrive as an 'error' event too; the pid check reports them.
     child.on('error', () => {});
+    if (child.pid === undefined) {
+      throw new PeerStartError(`could not start ${spec.command} (not found or not executable)`);
+    }
+    const p = new ServerProcess(child, child.pid, spec.outFile);
     if (spec.detached) child.unref();
     else {
       attached.add(child.pid);
