@@ -20,7 +20,7 @@ export interface DrainOptions {
   maxRate: number | null;
   /** Fraction of the starting backlog that counts as drained (1 = all of it). */
   drainRatio: number;
-  /** Stop after this long with what is left (exit 3), or null. */
+  /** Stop after draining this long (from when every consumer is in the group) with what is left (exit 3), or null. */
   timeoutMs: number | null;
   /** 1 = no fan-out; K = temporary topic with K× partitions and K× consumers. */
   fanout: number;

@@ -65,6 +65,9 @@ export const DrainResultSchema = z.object({
   endLag: LagSchema,
   /** Of the starting backlog, committed by the end. */
   drained: z.object({ messages: count, fraction: num }),
+  /** Starting and joining the consumer threads, before draining began. */
+  startupSec: num,
+  /** Draining (from when every consumer was in the group) and winding down; --timeout counts here. */
   durationSec: num,
   counts: z.object({
     processed: count,
@@ -72,7 +75,7 @@ export const DrainResultSchema = z.object({
     failed: count,
     retried: count,
     deadLettered: count,
-    /** Messages written to the topic during the drain. */
+    /** Messages written to the topic while draining (startup excluded, as in the rates). */
     arrived: count,
   }),
   /** msg/s over the drain: processed / duration, arrivals / duration, and their difference. */
@@ -131,7 +134,7 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
     warnings.push(`${totals.failed} messages failed after ${o.processing.maxRetries} retries (no --dlq)`);
   }
   const failures = totals.failed + (coverage?.missing ?? 0);
-  const arrived = Math.max(0, endLag.endSum - info.startLag.endSum);
+  const arrived = run.arrived;
   const drainedMsgs = drainedOfStart(info.startLag, endLag);
   const peak = Math.max(0, ...run.ticks.map((t) => t.rates.drain));
   const encoded = run.collector.encoded();
@@ -165,6 +168,7 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
       messages: drainedMsgs,
       fraction: info.startLag.total === 0 ? 1 : drainedMsgs / info.startLag.total,
     },
+    startupSec: run.startupSec,
     durationSec: run.durationSec,
     counts: {
       processed: totals.processed,

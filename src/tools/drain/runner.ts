@@ -73,7 +73,12 @@ export interface DrainRun {
   outcome: DrainOutcome;
   reason: string;
   startedAt: string;
+  /** Threads started and joined to the group, before draining began. */
+  startupSec: number;
+  /** From the start of draining to the end of winding down. */
   durationSec: number;
+  /** Messages written to the topic over that time. */
+  arrived: number;
   endLag: LagSnapshot;
   totals: DrainTotals;
   ticks: DrainTick[];
@@ -105,7 +110,9 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
   private readonly collector = new ReportCollector();
   private readonly rates = new RateWindow(5);
   private readonly ticks: DrainTick[] = [];
+  /** When draining began: every consumer in the group (µs). Timeout and rates count from here. */
   private t0 = 0;
+  private startupSec = 0;
   /** Filled as threads start, so that a failed start still stops those that did. */
   private readonly threads: DrainThreads = { consumers: [], dispatchers: [], producers: [] };
   private crashed: string | null = null;
@@ -135,11 +142,16 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
     let outcome: DrainOutcome = 'drained';
     let reason = 'nothing to drain';
     let fanout: DrainRun['fanout'] = null;
+    let drainStartEnds = info.startLag.endSum;
     try {
       if (pool) {
         await startWorkers(pool, this.o, ctx, this.threads);
-        const secs = ((nowMicros() - this.t0) / 1e6).toFixed(1);
-        this.emit('log', `${this.threads.consumers.length} consumer threads joined and assigned in ${secs}s`);
+        const ready = nowMicros();
+        this.startupSec = (ready - this.t0) / 1e6;
+        this.t0 = ready;
+        const n = this.threads.consumers.length;
+        this.emit('log', `${n} consumer threads joined and assigned in ${this.startupSec.toFixed(1)}s`);
+        drainStartEnds = (await readLag(ctx.driver.admin, this.o.group, this.o.topic)).endSum;
         for (const h of [...this.threads.consumers, ...this.threads.dispatchers]) {
           h.done.then(
             () => {
@@ -161,6 +173,8 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
         reason,
         startedAt,
         durationSec: (nowMicros() - this.t0) / 1e6,
+        startupSec: this.startupSec,
+        arrived: Math.max(0, endLag.endSum - drainStartEnds),
         endLag,
         totals: final.totals,
         ticks: this.ticks,

@@ -19,7 +19,11 @@ export interface TokenBucketSpec {
   burstSec: number;
 }
 
-export function createTokenBucket(ratePerSec: number, burstSec = 0.02): TokenBucketSpec {
+/**
+ * The default burst, 100 ms at the cap: enough to make up for a consumer's short stalls (a fetch,
+ * a GC pause, a descheduled thread) so the cap is reached, while any 5 s window stays within 2%.
+ */
+export function createTokenBucket(ratePerSec: number, burstSec = 0.1): TokenBucketSpec {
   if (!(ratePerSec > 0)) throw new RangeError(`rate must be positive, got ${ratePerSec}`);
   return { buffer: new SharedArrayBuffer(8), ratePerSec, burstSec };
 }
