@@ -66,8 +66,10 @@ export interface VerifyOutcome {
   historyPath: string;
   topic: string;
   bootstrap: string;
-  /** With keepBroker: the embedded broker, still running; the caller closes it. */
+  /** With keepBroker: the embedded broker, still running (and any fault proxy in front of it). */
   broker: EmbeddedBroker | null;
+  /** With keepBroker: stops the broker and the proxies. */
+  close(): Promise<void>;
 }
 
 /** Errors that mean "could not run" (exit 2). */
@@ -170,16 +172,25 @@ export async function runVerifyLoss(opts: VerifyLossOptions): Promise<VerifyOutc
     opts.onRunner?.(runner);
     const report = await runner.run();
     log(`history: ${historyPath}`);
-    const kept = opts.keepBroker ? broker : null;
-    if (kept) broker = null;
-    return { report, historyPath, topic: `verify-${id}`, bootstrap, broker: kept };
+    const close = teardown(broker, dropper, failer);
+    if (opts.keepBroker) {
+      const kept = broker;
+      broker = dropper = failer = null;
+      return { report, historyPath, topic: `verify-${id}`, bootstrap, broker: kept, close };
+    }
+    return { report, historyPath, topic: `verify-${id}`, bootstrap, broker: null, close: async () => {} };
   } finally {
-    await dropper?.close();
-    await failer?.close();
+    await teardown(broker, dropper, failer)();
+  }
+}
+
+function teardown(broker: EmbeddedBroker | null, ...proxies: ({ close(): Promise<void> } | null)[]) {
+  return async () => {
+    for (const p of proxies) await p?.close();
     // The embedded broker's data is thrown away: no need to wait for a clean shutdown.
     await broker?.kill().catch(() => {});
     await broker?.close();
-  }
+  };
 }
 
 function checkOptions(driver: string, o: VerifyLossOptions, faults: readonly FaultSpec[], consumers: number) {

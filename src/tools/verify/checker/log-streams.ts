@@ -79,6 +79,12 @@ export class LogStream {
     const state = ledger.get(p);
     const old = state.flags.or(s, this.bit | SEEN);
     if (state.partition.get(s) === 0) state.partition.set(s, pt + 1);
+    // Examples are timed by the send (the fault that caused a duplicate or a reorder came then),
+    // not by this read, which for the drain is long after.
+    const sentAt = () => {
+      const a = state.ackClock.at(s);
+      return Number.isNaN(a) ? (Number.isNaN(state.sendClock.at(s)) ? ts : state.sendClock.at(s)) : a;
+    };
     if (old & this.bit) {
       this.duplicates++;
       if (this.examples.length < this.exampleLimit * 2)
@@ -90,7 +96,7 @@ export class LogStream {
             partition: pt,
             offset: o,
             consumer: c,
-            ts,
+            ts: sentAt(),
             detail: `another copy of producer ${p} seq ${s} at offset ${o}`,
           },
         });
@@ -113,7 +119,7 @@ export class LogStream {
             partition: pt,
             offset: o,
             consumer: c,
-            ts,
+            ts: sentAt(),
             detail: `seq ${s} at offset ${o}, after seq ${max} at a lower offset`,
           },
         });
