@@ -5,11 +5,13 @@
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Admin, Producer } from '../../src/client/index.js';
+import { Admin } from '../../src/client/index.js';
 import type { GroupList, GroupView } from '../../src/tools/admin/groups.js';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
+import { waitFor } from '../client/helpers.js';
 import { requireBinary } from '../support/binaries.js';
-import { flat, lines, mq, requireBuild, startMq, waitUntil } from '../support/mq-cli.js';
+import { flat, lines, mq, requireBuild, startMq } from '../support/mq-cli.js';
+import { keyedMessages, produceMessages } from '../support/topic-data.js';
 
 const kcat = requireBinary('kcat', 'apt-get install kcat');
 
@@ -30,24 +32,24 @@ afterAll(async () => {
 
 async function produce(topic: string, partitions: number, n: number): Promise<void> {
   await admin.createTopics([{ topic, partitions }]);
-  const producer = new Producer({ bootstrap: broker.bootstrap });
-  await Promise.all(
-    Array.from({ length: n }, (_, i) => producer.send({ topic, key: `key-${i}`, value: `v${i}` })),
-  );
-  await producer.close();
+  await produceMessages(broker.bootstrap, topic, keyedMessages(n));
 }
 
-describe('mq groups', { timeout: 180_000 }, () => {
+describe('mq groups', { timeout: 300_000 }, () => {
   it('list and describe a live mq consumer group, then the Empty group it leaves with its offsets', async () => {
     await produce('watched', 2, 40);
     const member = startMq(['consume', '-t', 'watched', '-G', 'live', '--from-beginning', ...b]);
     try {
-      await waitUntil(async () => {
-        const [g] = await admin.describeGroups(['live']);
-        return g.state === 'Stable' && member.lines.length === 40;
-      }, 'the member to join and read everything');
+      await waitFor(
+        async () => {
+          const [g] = await admin.describeGroups(['live']);
+          return g.state === 'Stable' && member.lines.length === 40;
+        },
+        'the member to join and read everything',
+        60_000,
+      );
       // The member commits what it printed within a second.
-      await waitUntil(async () => (await admin.groupLag('live', ['watched'])).total === 0, 'lag 0');
+      await waitFor(async () => (await admin.groupLag('live', ['watched'])).total === 0, 'lag 0', 60_000);
 
       const [list, json, text] = await Promise.all([
         mq(['groups', 'list', '--json', ...b]),
@@ -106,13 +108,11 @@ describe('mq groups', { timeout: 180_000 }, () => {
     }
 
     // The member left: the group is Empty but keeps its offsets; new messages show up as lag.
-    const producer = new Producer({ bootstrap: broker.bootstrap });
-    await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        producer.send({ topic: 'watched', partition: 1, value: `late${i}` }),
-      ),
+    await produceMessages(
+      broker.bootstrap,
+      'watched',
+      Array.from({ length: 5 }, (_, i) => ({ partition: 1, value: `late${i}` })),
     );
-    await producer.close();
     const after = await mq(['groups', 'describe', 'live', '--json', ...b]);
     const empty = JSON.parse(after.stdout) as GroupView;
     expect(empty).toMatchObject({ groupId: 'live', state: 'Empty', members: [], totalLag: 5 });

@@ -9,7 +9,7 @@ import { partitionForKey } from '../../src/protocol/murmur2.js';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
 import { requireBinary } from '../support/binaries.js';
 import { flat, lines, mq, requireBuild } from '../support/mq-cli.js';
-import { readTopic } from '../support/read-topic.js';
+import { readTopic } from '../support/topic-data.js';
 
 const kcat = requireBinary('kcat', 'apt-get install kcat');
 
@@ -25,7 +25,7 @@ afterAll(async () => {
   await broker?.close();
 });
 
-describe('mq produce', { timeout: 120_000 }, () => {
+describe('mq produce', { timeout: 240_000 }, () => {
   it('keys before the separator, headers on every message, Kafka key partitioning, order kept', async () => {
     const input = [
       'user-1\tlogin',

@@ -19,7 +19,7 @@ afterAll(async () => {
   await broker?.close();
 });
 
-describe('mq topics', { timeout: 120_000 }, () => {
+describe('mq topics', { timeout: 240_000 }, () => {
   it('create: --json result, exit 1 when it exists, --if-not-exists accepts it, broker default partitions', async () => {
     const created = await mq(['topics', 'create', 'orders', '--partitions', '3', '--json', ...b]);
     expect(created.exitCode, created.stderr).toBe(0);

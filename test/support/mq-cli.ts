@@ -90,16 +90,3 @@ export function startProcess(
 export function startMq(args: readonly string[]): RunningCommand {
   return startProcess(process.execPath, [cliEntry(), ...args]);
 }
-
-/** Polls until `check` holds, failing with `what` after timeoutMs. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,5 +1,33 @@
-/** Reads back everything a topic holds with mq's own client: the ground truth for CLI tests. */
-import { Admin, Consumer } from '../../src/client/index.js';
+/**
+ * Test data through mq's own client, the ground truth for CLI tests: messages sent in, and
+ * everything a topic holds read back.
+ */
+import { Admin, Consumer, Producer } from '../../src/client/index.js';
+
+export interface OutgoingMessage {
+  key?: string | null;
+  value: string;
+  partition?: number;
+}
+
+/** Sends the messages (concurrently; per partition in the order given) and waits for every ack. */
+export async function produceMessages(
+  bootstrap: string,
+  topic: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
+  const producer = new Producer({ bootstrap });
+  try {
+    await Promise.all(messages.map((m) => producer.send({ topic, ...m })));
+  } finally {
+    await producer.close();
+  }
+}
+
+/** n messages keyed key-<i> with values v<i> (or prefix<i>), spread over partitions by key. */
+export function keyedMessages(n: number, prefix = 'v'): OutgoingMessage[] {
+  return Array.from({ length: n }, (_, i) => ({ key: `key-${i}`, value: `${prefix}${i}` }));
+}
 
 export interface StoredMessage {
   partition: number;
