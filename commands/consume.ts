@@ -10,10 +10,10 @@ import { consumedLine, messageFormatter, messageJson } from '../src/ui/message-o
 export default class Consume extends Command {
   static override summary = 'Print the messages of a topic, one line each.';
   static override description =
-    `With --group, partitions come from the group (shared with any Kafka client in it) and offsets
-are committed after the messages are printed. Without it, all partitions (or --partition) are read
-from --offset. Runs until --max-messages, --timeout without messages, or Ctrl-C.
+    `With --group, partitions come from the group (shared with any Kafka client in it) and offsets are committed after the messages are printed. Without it, all partitions (or --partition) are read from --offset. Runs until --max-messages, --timeout without messages, or Ctrl-C.
+
 --format fields: {topic} {partition} {offset} {timestamp} {key} {value} {headers}, with \\t and \\n.
+
 Exit codes: 0 ok, 1 the broker refused (no such topic), 2 usage or connection problem.`;
   static override examples = [
     '<%= config.bin %> consume -t orders --from-beginning --timeout 2s',

@@ -9,10 +9,9 @@ import { producedLine } from '../src/ui/message-output.js';
 export default class Produce extends Command {
   static override summary = 'Send stdin to a topic, one message per line.';
   static override description =
-    `Lines keep their order within a partition. Without a key or --partition, messages stick to one
-partition per batch (Kafka's sticky partitioner); with a key, the partition is Kafka's murmur2 hash
-of it, as in every Kafka client. Exit codes: 0 all acknowledged, 1 the broker refused, 2 usage or
-connection problem.`;
+    `Lines keep their order within a partition. Without a key or --partition, messages stick to one partition per batch (Kafka's sticky partitioner); with a key, the partition is Kafka's murmur2 hash of it, as in the Java client and kafkajs.
+
+Exit codes: 0 all acknowledged, 1 the broker refused, 2 usage or connection problem.`;
   static override examples = [
     "printf 'a\\nb\\n' | <%= config.bin %> produce --topic orders",
     '<%= config.bin %> produce -t orders --key-separator : --header source=import < orders.txt',

@@ -8,9 +8,9 @@ export default class GroupsDescribe extends Command {
   static override summary =
     'Show a consumer group: state, members and assignments, and per partition the committed offset, log end and lag.';
   static override description =
-    `Like kafka-consumer-groups --describe. A partition the group has not committed to shows no
-current offset, and its lag counts every message still in the log. Exit codes: 0 ok, 1 no such
-group, 2 usage or connection problem.`;
+    `Like kafka-consumer-groups --describe. A partition the group has not committed to shows no current offset, and its lag counts every message still in the log.
+
+Exit codes: 0 ok, 1 no such group, 2 usage or connection problem.`;
   static override examples = [
     '<%= config.bin %> groups describe billing',
     '<%= config.bin %> groups describe billing --json',

@@ -9,7 +9,7 @@ export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
 export const brokersFlag = Flags.string({
   char: 'b',
-  description: 'bootstrap servers host:port[,...] (default: the local mq serve)',
+  description: 'bootstrap servers host:port[,...]; the default is a local mq serve',
   default: DEFAULT_BROKERS,
   env: 'MQ_BROKERS',
 });
