@@ -25,16 +25,19 @@ export function reportSummary(r: CheckReport, historyPath?: string): string {
       (c.unstamped > 0 ? ` · ${grouped(c.unstamped)} without a stamp` : ''),
   );
   const d = r.drain;
+  const short = d.partitions
+    .filter((p) => p.end < 0 || p.reached < p.end)
+    .map((p) =>
+      p.reached < 0
+        ? `${p.partition}: not read`
+        : `${p.partition}: ${p.reached} of ${p.end < 0 ? '?' : p.end}`,
+    );
   out.push(
-    d.ran
-      ? `final read: ${d.reachedEnd ? 'reached the end of every partition' : 'did NOT reach every partition end'}` +
-          (d.reachedEnd
-            ? ''
-            : ` (${d.partitions
-                .filter((p) => p.reached < p.end || p.end < 0)
-                .map((p) => `${p.partition}: ${p.reached}/${p.end < 0 ? '?' : p.end}`)
-                .join(', ')})`)
-      : 'final read: none in this history (loss judged from the consumers’ reads)',
+    !d.ran
+      ? 'final read: none in this history (loss judged from the consumers’ reads)'
+      : d.reachedEnd
+        ? 'final read: reached the end of every partition'
+        : `final read: did NOT reach every partition end (${short.join(', ')})`,
   );
   if (r.faults.length > 0) out.push(`faults: ${r.faults.map((f) => `${f.kind} ×${f.count}`).join(', ')}`);
   out.push('');

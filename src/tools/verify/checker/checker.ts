@@ -31,7 +31,7 @@ import {
   type MessageClass,
   ProducerLedger,
 } from './producers.js';
-import { type AnomalyKind, type CheckReport, emptyAnomalies, isAnomaly } from './report.js';
+import { type AnomalyKind, type CheckReport, type DrainStatus, emptyAnomalies, isAnomaly } from './report.js';
 
 export interface CheckOptions {
   /** The declared guarantee; default: the history's, else at-least-once. */
@@ -273,14 +273,23 @@ export class LossChecker implements HistorySink {
       drain: {
         ran: drainRan,
         reachedEnd: allEnds,
-        partitions: [...this.drains]
-          .sort((a, b) => a[0] - b[0])
-          .map(([partition, d]) => ({ partition, end: d.end, reached: d.reached })),
+        partitions: drainRan ? drainStatusOf(this.drains, partitionCount) : [],
       },
       faults: this.book.faultCounts(),
       examples: this.book.all(),
     };
   }
+}
+
+/** Per partition of the topic: where the final read ended; end -1 / reached -1 when unknown. */
+function drainStatusOf(
+  drains: Map<number, { end: number; reached: number }>,
+  partitions: number,
+): DrainStatus['partitions'] {
+  const out = [...drains].map(([partition, d]) => ({ partition, end: d.end, reached: d.reached }));
+  for (let pt = 0; pt < partitions; pt++)
+    if (!drains.has(pt)) out.push({ partition: pt, end: -1, reached: -1 });
+  return out.sort((a, b) => a.partition - b.partition);
 }
 
 function lostDetail(m: MessageClass): string {
