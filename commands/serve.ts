@@ -66,6 +66,10 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       description: 'larger requests are refused unread',
       default: '100MiB',
     }),
+    'max-request-elements': Flags.integer({
+      description: 'array elements (topics, partitions, names) one request may carry in all',
+      default: 100_000,
+    }),
     'max-connections': Flags.integer({ description: 'connections beyond this are refused', default: 10_000 }),
     'max-in-flight': Flags.integer({ description: 'requests in progress per connection', default: 128 }),
     'idle-timeout': Flags.string({
@@ -94,6 +98,7 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
         defaultPartitions: flags['default-partitions'],
         autoCreateTopics: flags['auto-create-topics'],
         maxRequestBytes: parseBytes(flags['max-request-bytes'], '--max-request-bytes'),
+        maxRequestElements: flags['max-request-elements'],
         maxConnections: flags['max-connections'],
         maxInFlightPerConnection: flags['max-in-flight'],
         idleTimeoutMs: parseDuration(flags['idle-timeout'], '--idle-timeout'),

@@ -56,7 +56,7 @@ export class Broker {
       await recoverProducerState(logs, producers);
 
       let broker: Broker | undefined;
-      const router = registerHandlers(() => broker!, log);
+      const router = registerHandlers(() => broker!, log, config.maxRequestElements);
       for (const h of groupHandlers(() => ({
         nodeId: config.nodeId,
         advertised: () => broker!.advertised,

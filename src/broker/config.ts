@@ -20,6 +20,11 @@ export interface BrokerConfig {
   autoCreateTopics: boolean;
   /** Frames larger than this are refused before they are buffered. */
   maxRequestBytes: number;
+  /**
+   * Array elements one request may carry in all (topics, partitions, names...); past this it is
+   * refused while decoding. A few bytes per element would otherwise cost hundreds in objects.
+   */
+  maxRequestElements: number;
   maxConnections: number;
   /** Requests of one connection in progress at once; reading pauses past this. */
   maxInFlightPerConnection: number;
@@ -40,6 +45,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     defaultPartitions: 1,
     autoCreateTopics: true,
     maxRequestBytes: 100 * 1024 * 1024,
+    maxRequestElements: 100_000,
     maxConnections: 10_000,
     maxInFlightPerConnection: 128,
     idleTimeoutMs: 10 * 60_000,
@@ -61,6 +67,7 @@ export function validateBrokerConfig(c: BrokerConfig): void {
   }
   positive('default partitions', c.defaultPartitions);
   positive('max request bytes', c.maxRequestBytes);
+  positive('max request elements', c.maxRequestElements);
   positive('max connections', c.maxConnections);
   positive('max in-flight requests per connection', c.maxInFlightPerConnection);
   positive('segment bytes', c.log.segmentBytes);

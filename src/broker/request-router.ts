@@ -7,6 +7,8 @@
  *   ranges (what clients expect, so they can retry at a version we speak).
  * - Any other unknown API key or unsupported version: correlation id + UNSUPPORTED_VERSION, logged.
  * - A body that does not decode: MalformedFrameError, the connection is closed by the caller.
+ *   So is a body whose arrays add up to more than maxRequestElements: counted while decoding,
+ *   before any array is allocated or any handler builds a response from it.
  */
 import type { Logger } from '../log.js';
 import type { ApiSpec } from '../protocol/apis/api.js';
@@ -18,7 +20,7 @@ import {
   peekRequestHeader,
   type RequestHeader,
 } from '../protocol/header.js';
-import { Reader } from '../protocol/reader.js';
+import { MalformedFrameError, Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
 import type { Connection, Response } from './connection.js';
 
@@ -45,6 +47,7 @@ export class RequestRouter {
     private readonly log: Logger,
     /** Writes the ApiVersions v0 error body (error 35 + supported ranges). */
     private readonly apiVersionsFallback: UnsupportedVersionBody,
+    private readonly maxRequestElements = Number.MAX_SAFE_INTEGER,
   ) {}
 
   register<Req, Res>(handler: ApiHandler<Req, Res>): void {
@@ -70,7 +73,7 @@ export class RequestRouter {
       return w.finishFrame();
     }
     const flexible = isFlexible(handler.spec, apiVersion);
-    const r = new Reader(frame);
+    const r = new RequestReader(frame, this.maxRequestElements);
     const header = decodeRequestHeader(r, flexible);
     const req = handler.decode(r, apiVersion);
     const ctx: RequestContext = { header, version: apiVersion, conn };
@@ -85,5 +88,30 @@ export class RequestRouter {
     encodeResponseHeader(w, ctx.header.correlationId, handler.spec.key, flexible);
     handler.encode(w, ctx.version, res);
     return w.finishFrame();
+  }
+}
+
+/** A Reader that refuses a request once its arrays add up to more than `maxElements`. */
+class RequestReader extends Reader {
+  private elements = 0;
+
+  constructor(
+    buf: Buffer,
+    private readonly maxElements: number,
+  ) {
+    super(buf);
+  }
+
+  override arrayLength(flexible: boolean): number {
+    const n = super.arrayLength(flexible);
+    if (n > 0) {
+      this.elements += n;
+      if (this.elements > this.maxElements) {
+        throw new MalformedFrameError(
+          `request has more than ${this.maxElements} array elements (--max-request-elements)`,
+        );
+      }
+    }
+    return n;
   }
 }

@@ -56,11 +56,17 @@ export async function waitForLog(
   }
 }
 
-/** What in a broker's stderr means it hit a bug: uncaught errors, unhandled rejections, Node warnings. */
+/**
+ * What in a broker's stderr means it hit a bug: uncaught errors, unhandled rejections, Node
+ * warnings, and a handler that threw anything but MalformedFrameError (logged as "request handler
+ * failed").
+ */
 export function troubleIn(stderr: string): string[] {
   return stderr
     .split('\n')
-    .filter((l) => /uncaught|unhandled|\(node:\d+\)|RangeError|TypeError|FATAL ERROR/i.test(l))
+    .filter((l) =>
+      /uncaught|unhandled|\(node:\d+\)|RangeError|TypeError|FATAL ERROR|request handler failed/i.test(l),
+    )
     .filter((l) => !OCLIF_DISCOVERY.test(l));
 }
 

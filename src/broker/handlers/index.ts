@@ -13,9 +13,15 @@ import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
 
-export function registerHandlers(broker: () => Broker, log: Logger): RequestRouter {
-  const router: RequestRouter = new RequestRouter(log, (w) =>
-    encodeApiVersionsResponse(w, 0, apiVersionsResponse(router.specs, ErrorCode.UNSUPPORTED_VERSION)),
+export function registerHandlers(
+  broker: () => Broker,
+  log: Logger,
+  maxRequestElements?: number,
+): RequestRouter {
+  const router: RequestRouter = new RequestRouter(
+    log,
+    (w) => encodeApiVersionsResponse(w, 0, apiVersionsResponse(router.specs, ErrorCode.UNSUPPORTED_VERSION)),
+    maxRequestElements,
   );
   router.register(apiVersionsHandler(() => router.specs));
   router.register(metadataHandler(broker));

@@ -1,0 +1,63 @@
+/**
+ * Requests whose every byte is real but whose handling would cost far more than they weigh:
+ * a small frame must not make the broker build millions of objects, block its event loop for
+ * seconds, or read a gigabyte of log into memory.
+ *
+ * - Array elements: a 2 MiB Metadata request can name a million (empty) topics; past
+ *   --max-request-elements the request is refused while decoding, before any handler runs.
+ * - Repeated names: Metadata answers each topic once however often it is named (Kafka reads the
+ *   names into a set), so naming a 200-partition topic 20,000 times is not 4 million partitions.
+ * - Fetch size: a fetch asking for 2 GiB gets at most --fetch-max-bytes (Kafka's fetch.max.bytes,
+ *   55 MiB by default), whatever its max_bytes and partition_max_bytes say.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MiB, rssBytes } from '../../bench/hardening/proc.js';
+import { WireClient } from '../../bench/hardening/wire-client.js';
+import { createTopic, fetch, produce } from '../../bench/hardening/wire-ops.js';
+import {
+  decodeMetadataResponse,
+  encodeMetadataRequest,
+  MetadataApi,
+} from '../../src/protocol/apis/metadata.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
+import { encodeRecordBatch } from '../../src/protocol/records.js';
+import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
+import { expectAliveAndClean, expectServes, logLines, waitForLog } from './support.js';
+
+const FETCH_MAX = 57_671_680;
+
+describe('amplification', () => {
+  let broker: EmbeddedBroker;
+
+  beforeAll(async () => {
+    broker = await EmbeddedBroker.start({ flush: 'os', logLevel: 'info' });
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  it('a request with more array elements than --max-request-elements is refused before it is handled', async () => {
+    const pid = broker.pid!;
+    const rss0 = rssBytes(pid) ?? 0;
+    const names = 1_000_000;
+    const body = Buffer.alloc(4 + names * 2 + 1); // Metadata v4: [string] of empty names, allow auto-create
+    body.writeInt32BE(names, 0);
+    const c = await WireClient.connect(broker.port);
+    const started = Date.now();
+    c.write(WireClient.frame(MetadataApi, 4, 9, (w) => w.raw(body)));
+    await c.whenClosed;
+    const tookMs = Date.now() - started;
+    await waitForLog(broker, 'malformed request; closing connection', 'warn');
+    const refused = logLines(broker.stderr).filter((l) => String(l.err).includes('array elements'));
+    expect(refused.map((l) => l.err)).toEqual([
+      'request has more than 100000 array elements (--max-request-elements)',
+    ]);
+    const rss1 = rssBytes(pid) ?? 0;
+    console.log(
+      `1M-element metadata request: refused in ${tookMs} ms, rss +${((rss1 - rss0) / MiB).toFixed(0)} MiB`,
+    );
+    expect(rss1 - rss0).toBeLessThan(64 * MiB);
+    await expectServes(broker);
+    expectAliveAndClean(broker);
+  });
+});
