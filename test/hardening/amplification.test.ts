@@ -60,4 +60,27 @@ describe('amplification', () => {
     await expectServes(broker);
     expectAliveAndClean(broker);
   });
+
+  it('Metadata answers a topic named 20,000 times once', async () => {
+    const c = await WireClient.connect(broker.port);
+    await createTopic(c, 'wide', 200);
+    const pid = broker.pid!;
+    const rss0 = rssBytes(pid) ?? 0;
+    const md = await c.request(
+      MetadataApi,
+      9,
+      (w) =>
+        encodeMetadataRequest(w, 9, {
+          topics: Array.from({ length: 20_000 }, () => ({ name: 'wide' })),
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        }),
+      decodeMetadataResponse,
+      60_000,
+    );
+    expect(md.topics.map((t) => [t.name, t.partitions.length])).toEqual([['wide', 200]]);
+    expect((rssBytes(pid) ?? 0) - rss0).toBeLessThan(64 * MiB);
+    c.close();
+  });
 });

@@ -48,10 +48,12 @@ export function metadataHandler(broker: () => Broker): ApiHandler<MetadataReques
     async handle(req, ctx) {
       const b = broker();
       const all = b.logs.topics();
+      // Each topic once, however often it is named (Kafka reads the names into a set): naming a
+      // wide topic thousands of times must not build thousands of copies of its partitions.
       const requested =
         req.topics === null || (ctx.version === 0 && req.topics.length === 0)
           ? null
-          : req.topics.map((t) => t.name);
+          : [...new Set(req.topics.map((t) => t.name))];
       const topics: TopicMetadata[] = [];
       if (requested === null) {
         for (const [name, partitions] of all) topics.push(topicMetadata(b, name, ErrorCode.NONE, partitions));
