@@ -8,12 +8,19 @@
  * tail lost in a broker crash, and a final drain of every partition. Generation is not timed; the
  * check is `checkHistoryFile`, exactly what `mq check FILE` runs.
  *
+ * The check runs in a fresh process (so its peak memory is the checker's, not the generator's).
+ *
+ * Measured (Node 20, 2 vCPUs, other work running; defaults): 9,999,990 events — 3,996,801
+ * messages, 617 MiB — checked in 7.7 s (7.4 s CPU), peak RSS 159 MiB; 1M events: 1.5 s CPU.
+ *
  *   node dist/bench/check-bench.js [--events 10000000] [--producers 4] [--partitions 8]
  *        [--read-batch 4] [--drain-batch 500] [--file PATH] [--keep] [--json]
  */
+import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { checkHistoryFile } from '../src/tools/verify/check-file.js';
 
@@ -26,6 +33,8 @@ const { values: args } = parseArgs({
     'drain-batch': { type: 'string', default: '500' },
     file: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** Internal: only check this file (the child process of a run). */
+    check: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -133,21 +142,35 @@ function generate(): { lines: number; messages: number } {
   return { lines: out.lines, messages };
 }
 
+/** The check alone, in this process: time, CPU and the process's peak memory. */
+async function checkOnly(path: string) {
+  const t0 = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  const report = await checkHistoryFile(path, {});
+  const checkSec = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  return {
+    checkSec: Number(checkSec.toFixed(2)),
+    /** CPU time of the check: the figure to trust on a machine busy with other work. */
+    cpuSec: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)),
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    found: { lost: report.anomalies.lost, redelivered: report.anomalies.redelivered, valid: report.valid },
+  };
+}
+
+if (args.check) {
+  console.log(JSON.stringify(await checkOnly(args.check)));
+  process.exit(0);
+}
+
 const g0 = Date.now();
 const { lines, messages } = generate();
 const genSec = (Date.now() - g0) / 1000;
 const bytes = statSync(file).size;
-let peakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
-}, 50);
-const baseHeap = process.memoryUsage().heapUsed;
-const t0 = process.hrtime.bigint();
-const report = await checkHistoryFile(file, {});
-const checkSec = Number(process.hrtime.bigint() - t0) / 1e9;
-clearInterval(sampler);
-peakRss = Math.max(peakRss, process.memoryUsage().rss);
-const heapMb = (process.memoryUsage().heapUsed - baseHeap) / 2 ** 20;
+// A fresh process for the check, so its memory is the checker's and not the generator's.
+const child = JSON.parse(
+  execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--check', file], { encoding: 'utf8' }),
+) as Awaited<ReturnType<typeof checkOnly>>;
 if (!args.keep) rmSync(file, { force: true });
 
 const result = {
@@ -155,11 +178,9 @@ const result = {
   messages,
   fileMB: Math.round(bytes / 2 ** 20),
   generateSec: Number(genSec.toFixed(1)),
-  checkSec: Number(checkSec.toFixed(2)),
-  eventsPerSec: Math.round(lines / checkSec),
-  peakRssMB: Math.round(peakRss / 2 ** 20),
-  heapAfterMB: Math.round(heapMb),
-  found: { lost: report.anomalies.lost, redelivered: report.anomalies.redelivered, valid: report.valid },
+  ...child,
+  eventsPerSec: Math.round(lines / child.checkSec),
+  loadAverage: Number(os.loadavg()[0].toFixed(1)),
   node: process.version,
   cpus: os.cpus().length,
 };
@@ -167,7 +188,8 @@ if (args.json) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(
     `${lines.toLocaleString()} events (${messages.toLocaleString()} messages, ${result.fileMB} MiB) checked in ` +
-      `${result.checkSec} s — ${result.eventsPerSec.toLocaleString()} events/s, peak RSS ${result.peakRssMB} MiB`,
+      `${result.checkSec} s (${result.cpuSec} s CPU, load ${result.loadAverage}) — ` +
+      `${result.eventsPerSec.toLocaleString()} events/s, peak RSS of the checking process ${result.peakRssMB} MiB`,
   );
   console.log(
     `found: lost ${result.found.lost}, redelivered ${result.found.redelivered} (expected 50 and ${readBatch})`,
