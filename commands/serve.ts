@@ -70,6 +70,10 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       description: 'array elements (topics, partitions, names) one request may carry in all',
       default: 100_000,
     }),
+    'fetch-max-bytes': Flags.string({
+      description: 'most record bytes one fetch response carries, whatever it asks for',
+      default: '55MiB',
+    }),
     'max-connections': Flags.integer({ description: 'connections beyond this are refused', default: 10_000 }),
     'max-in-flight': Flags.integer({ description: 'requests in progress per connection', default: 128 }),
     'idle-timeout': Flags.string({
@@ -99,6 +103,7 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
         autoCreateTopics: flags['auto-create-topics'],
         maxRequestBytes: parseBytes(flags['max-request-bytes'], '--max-request-bytes'),
         maxRequestElements: flags['max-request-elements'],
+        fetchMaxBytes: parseBytes(flags['fetch-max-bytes'], '--fetch-max-bytes'),
         maxConnections: flags['max-connections'],
         maxInFlightPerConnection: flags['max-in-flight'],
         idleTimeoutMs: parseDuration(flags['idle-timeout'], '--idle-timeout'),

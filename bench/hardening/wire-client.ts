@@ -26,7 +26,8 @@ export class ConnectionClosedError extends Error {
 }
 
 export class WireClient {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private buffered = 0;
   private correlation = 1;
   private readonly waiting = new Map<number, Waiter>();
   /** Frames that matched no waiting request, in arrival order (the fuzzer reads them). */
@@ -71,26 +72,37 @@ export class WireClient {
     });
   }
 
+  /**
+   * Chunks are kept as they arrive and joined only once a whole frame is in, so a response of
+   * tens of MiB costs one copy, not one per chunk.
+   */
   private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-    let off = 0;
-    while (this.buf.length - off >= 4) {
-      const size = this.buf.readInt32BE(off);
-      if (this.buf.length - off < 4 + size) break;
-      const frame = this.buf.subarray(off + 4, off + 4 + size);
-      off += 4 + size;
-      const id = size >= 4 ? frame.readInt32BE(0) : -1;
-      const w = this.waiting.get(id);
-      if (w) {
-        this.waiting.delete(id);
-        if (w.timer) clearTimeout(w.timer);
-        w.resolve(frame);
-      } else {
-        this.unmatched.push(frame);
-        this.onUnmatched?.();
-      }
+    this.chunks.push(d);
+    this.buffered += d.length;
+    while (this.buffered >= 4) {
+      if (this.chunks[0].length < 4) this.chunks = [Buffer.concat(this.chunks)];
+      const size = this.chunks[0].readInt32BE(0);
+      if (this.buffered < 4 + size) return;
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      const frame = all.subarray(4, 4 + size);
+      const rest = all.subarray(4 + size);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.deliver(frame);
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+  }
+
+  private deliver(frame: Buffer): void {
+    const id = frame.length >= 4 ? frame.readInt32BE(0) : -1;
+    const w = this.waiting.get(id);
+    if (w) {
+      this.waiting.delete(id);
+      if (w.timer) clearTimeout(w.timer);
+      w.resolve(frame);
+    } else {
+      this.unmatched.push(frame);
+      this.onUnmatched?.();
+    }
   }
 
   nextCorrelationId(): number {

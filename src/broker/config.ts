@@ -25,6 +25,11 @@ export interface BrokerConfig {
    * refused while decoding. A few bytes per element would otherwise cost hundreds in objects.
    */
   maxRequestElements: number;
+  /**
+   * Most record bytes one Fetch response carries, whatever the request asks (Kafka's
+   * fetch.max.bytes): the broker reads them into memory, so a request must not size that alone.
+   */
+  fetchMaxBytes: number;
   maxConnections: number;
   /** Requests of one connection in progress at once; reading pauses past this. */
   maxInFlightPerConnection: number;
@@ -46,6 +51,7 @@ export function defaultBrokerConfig(dataDir: string): BrokerConfig {
     autoCreateTopics: true,
     maxRequestBytes: 100 * 1024 * 1024,
     maxRequestElements: 100_000,
+    fetchMaxBytes: 57_671_680,
     maxConnections: 10_000,
     maxInFlightPerConnection: 128,
     idleTimeoutMs: 10 * 60_000,
@@ -68,6 +74,7 @@ export function validateBrokerConfig(c: BrokerConfig): void {
   positive('default partitions', c.defaultPartitions);
   positive('max request bytes', c.maxRequestBytes);
   positive('max request elements', c.maxRequestElements);
+  positive('fetch max bytes', c.fetchMaxBytes);
   positive('max connections', c.maxConnections);
   positive('max in-flight requests per connection', c.maxInFlightPerConnection);
   positive('segment bytes', c.log.segmentBytes);

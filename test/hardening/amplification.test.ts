@@ -83,4 +83,33 @@ describe('amplification', () => {
     expect((rssBytes(pid) ?? 0) - rss0).toBeLessThan(64 * MiB);
     c.close();
   });
+
+  it('a fetch asking for 2 GiB gets at most --fetch-max-bytes', async () => {
+    const c = await WireClient.connect(broker.port);
+    await createTopic(c, 'backlog', 1);
+    const value = Buffer.alloc(1000, 7);
+    const batch = encodeRecordBatch({
+      records: Array.from({ length: 1000 }, () => ({ key: null, value, headers: [] })),
+      compression: 'none',
+    });
+    let written = 0;
+    while (written < 100 * MiB) {
+      const p = await produce(c, 'backlog', 0, Buffer.from(batch));
+      expect(p.errorCode).toBe(ErrorCode.NONE);
+      written += batch.length;
+    }
+    const res = await fetch(c, 'backlog', [{ partition: 0, offset: 0 }], {
+      maxBytes: 0x7fffffff,
+      partitionMaxBytes: 0x7fffffff,
+      timeoutMs: 60_000,
+    });
+    const got = res.responses[0].partitions[0].records?.length ?? 0;
+    console.log(
+      `fetch of 2 GiB from a ${(written / MiB).toFixed(0)} MiB log returned ${(got / MiB).toFixed(1)} MiB`,
+    );
+    expect(got).toBeGreaterThan(FETCH_MAX - 2 * batch.length);
+    expect(got).toBeLessThanOrEqual(FETCH_MAX);
+    c.close();
+    await expectServes(broker);
+  }, 120_000);
 });

@@ -5,6 +5,8 @@
  *   FETCH_SESSION_ID_NOT_FOUND, which makes clients fall back to full fetches.
  * - The first batch of the first partition with data is returned even if it is larger than
  *   max_bytes / partition_max_bytes, so a consumer can always make progress.
+ * - max_bytes is capped at --fetch-max-bytes (Kafka's fetch.max.bytes): records are read into
+ *   broker memory, so one request asking for 2 GiB must not get (and cost) 2 GiB.
  * - High watermark = last stable offset = log end (single node, no transactions).
  * - If fewer than min_bytes are ready, the request waits (up to max_wait_ms) for an append to one
  *   of its partitions, then reads again.
@@ -44,7 +46,8 @@ async function readOnce(
   b: Broker,
   req: FetchRequest,
 ): Promise<{ responses: TopicResponse[]; bytes: number; errors: boolean }> {
-  let budget = req.maxBytes > 0 ? req.maxBytes : Number.MAX_SAFE_INTEGER;
+  const cap = b.config.fetchMaxBytes;
+  let budget = req.maxBytes > 0 ? Math.min(req.maxBytes, cap) : cap;
   let bytes = 0;
   let errors = false;
   const responses: TopicResponse[] = [];
