@@ -21,7 +21,8 @@
  *   {"t":"commit","ts","c","pt","o":nextOffset,"ok":false?,"e"?}   ok:false = outcome unknown
  *   {"t":"assign","ts","c","pts":[partition,...]}  /  {"t":"revoke",...}
  *   {"t":"fault","ts","kind","phase":"start"|"end","target"?}
- *   {"t":"drain","ts","pt","end":logEnd,"reached":nextOffsetRead}   one per partition
+ *   {"t":"drain","ts","pt","end":logEnd,"reached":nextOffsetRead}   one per partition (end -1:
+ *        the log end is not known)
  *   {"t":"end","ts"}
  */
 

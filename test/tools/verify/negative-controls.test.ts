@@ -158,6 +158,26 @@ describe('negative controls (embedded broker)', () => {
     expect(out.report.valid).toBe(false);
   });
 
+  it('clean: a paused broker and a clean restart lose nothing', async () => {
+    const out = await run({
+      messages: 3000,
+      rate: 1000,
+      consumers: 1,
+      idempotent: true,
+      faults: faults('broker-pause,after=500ms,for=700ms', 'broker-restart,after=1500ms'),
+    });
+    const log = await readLog(out.bootstrap, out.topic);
+    expect(lostCount(await historySets(out.historyPath), log)).toBe(0);
+    expect(out.report.faults).toEqual(
+      expect.arrayContaining([
+        { kind: 'broker-pause', count: 1 },
+        { kind: 'broker-restart', count: 1 },
+      ]),
+    );
+    expect(out.report.anomalies.lost).toBe(0);
+    expect(out.report.counted).toEqual([]);
+  });
+
   const kills = Number(process.env.MQ_VERIFY_KILLS ?? 5);
   it(`clean: flush sync + ${kills} broker kills with idempotent producers lose and duplicate nothing`, async () => {
     const t0 = Date.now();
