@@ -140,7 +140,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
     let ticker: NodeJS.Timeout | null = null;
     let injector: FaultInjector | null = null;
     try {
-      const consumerTask = (_i: number, name: string): Omit<ConsumerTask, 'port'> => ({
+      const consumerTask = (name: string): Omit<ConsumerTask, 'port'> => ({
         name,
         driver: spec,
         topic: o.topic,
@@ -150,7 +150,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
         runStartMs,
       });
       this.consumers = Array.from({ length: o.consumers }, (_, i) =>
-        pool.spawn('consumer', consumerTask(i, `c${i}`), `c${i}`),
+        pool.spawn('consumer', consumerTask(`c${i}`), `c${i}`),
       );
       await this.ready(this.consumers);
       const producers = Array.from({ length: o.producers }, (_, id) =>
@@ -245,7 +245,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
    */
   private async crashConsumer(
     pool: VerifyWorkerPool,
-    task: (i: number, name: string) => Omit<ConsumerTask, 'port'>,
+    task: (name: string) => Omit<ConsumerTask, 'port'>,
     sink: HistorySink,
     clock: () => number,
   ): Promise<string | null> {
@@ -257,7 +257,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
     const gen = (this.generations.get(i) ?? 0) + 1;
     this.generations.set(i, gen);
     const name = `c${i}.${gen}`;
-    const replacement = pool.spawn('consumer', task(i, name), name);
+    const replacement = pool.spawn('consumer', task(name), name);
     this.consumers[i] = replacement;
     await Promise.race([replacement.ready.catch(() => {}), sleep(this.o.sessionTimeoutMs * 3)]);
     sink.write({ t: 'fault', ts: clock(), kind: 'consumer-crash', phase: 'end', target: victim.name });

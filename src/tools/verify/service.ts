@@ -23,7 +23,7 @@ import { type FaultSpec, needsBroker, needsProxy } from './faults.js';
 import type { ConsumerMode, Guarantee } from './history.js';
 import { ProduceErrorProxy } from './produce-error-proxy.js';
 import { VerifyRunner, VerifySetupError } from './runner.js';
-import type { ThreadMode } from './worker-pool.js';
+import { type ThreadMode, VerifyWorkerError } from './worker-pool.js';
 
 export interface VerifyLossOptions {
   driver?: string;

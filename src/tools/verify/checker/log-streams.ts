@@ -36,6 +36,7 @@ export class LogStream {
   unstamped = 0;
   /** Examples, held until the end decides whether this stream's findings are the ones reported. */
   readonly examples: StreamFinding[] = [];
+  private readonly held = new Map<StreamFinding['kind'], number>();
 
   constructor(
     readonly name: string,
@@ -79,27 +80,19 @@ export class LogStream {
     const state = ledger.get(p);
     const old = state.flags.or(s, this.bit | SEEN);
     if (state.partition.get(s) === 0) state.partition.set(s, pt + 1);
-    // Examples are timed by the send (the fault that caused a duplicate or a reorder came then),
-    // not by this read, which for the drain is long after.
-    const sentAt = () => {
-      const a = state.ackClock.at(s);
-      return Number.isNaN(a) ? (Number.isNaN(state.sendClock.at(s)) ? ts : state.sendClock.at(s)) : a;
-    };
     if (old & this.bit) {
       this.duplicates++;
-      if (this.examples.length < this.exampleLimit * 2)
-        this.examples.push({
-          kind: 'logDuplicate',
-          example: {
-            producer: p,
-            seq: s,
-            partition: pt,
-            offset: o,
-            consumer: c,
-            ts: sentAt(),
-            detail: `another copy of producer ${p} seq ${s} at offset ${o}`,
-          },
-        });
+      this.hold(
+        'logDuplicate',
+        ledger,
+        p,
+        s,
+        pt,
+        o,
+        c,
+        ts,
+        `another copy of producer ${p} seq ${s} at offset ${o}`,
+      );
       return true;
     }
     let lanes = this.lanes.get(pt);
@@ -110,21 +103,44 @@ export class LogStream {
     const max = lanes.get(p) ?? -1;
     if (s < max) {
       this.reordered++;
-      if (this.examples.length < this.exampleLimit * 2)
-        this.examples.push({
-          kind: 'reordered',
-          example: {
-            producer: p,
-            seq: s,
-            partition: pt,
-            offset: o,
-            consumer: c,
-            ts: sentAt(),
-            detail: `seq ${s} at offset ${o}, after seq ${max} at a lower offset`,
-          },
-        });
+      this.hold(
+        'reordered',
+        ledger,
+        p,
+        s,
+        pt,
+        o,
+        c,
+        ts,
+        `seq ${s} at offset ${o}, after seq ${max} at a lower offset`,
+      );
     } else lanes.set(p, s);
     return true;
+  }
+
+  /**
+   * Keeps an example, timed by the message's send (the fault behind a duplicate or a reorder
+   * came then), not by this read, which for the drain is long after.
+   */
+  private hold(
+    kind: StreamFinding['kind'],
+    ledger: ProducerLedger,
+    p: number,
+    s: number,
+    pt: number,
+    o: number,
+    c: string,
+    readTs: number,
+    detail: string,
+  ): void {
+    if ((this.held.get(kind) ?? 0) >= this.exampleLimit) return;
+    this.held.set(kind, (this.held.get(kind) ?? 0) + 1);
+    const state = ledger.get(p);
+    const sent = [state.ackClock.at(s), state.sendClock.at(s), readTs].find((t) => !Number.isNaN(t));
+    this.examples.push({
+      kind,
+      example: { producer: p, seq: s, partition: pt, offset: o, consumer: c, ts: sent, detail },
+    });
   }
 
   /** Hands the held examples to the book. */

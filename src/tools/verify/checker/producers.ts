@@ -7,6 +7,7 @@
  * indeterminate, recovered, lost (certain or unseen), failed-but-read, unexpected.
  */
 import { PagedBytes, PagedU16, SeqClock } from './paged.js';
+import type { CheckReport } from './report.js';
 
 export const INVOKED = 1;
 export const ACKED = 2;
@@ -60,14 +61,7 @@ export interface MessageClass {
   ts: number;
 }
 
-export interface ProducerTotals {
-  sent: number;
-  acked: number;
-  failed: number;
-  indeterminate: number;
-  recovered: number;
-  read: number;
-  consumed: number;
+export interface ProducerTotals extends Omit<CheckReport['counts'], 'unstamped'> {
   lostCertain: number;
   lostUnseen: number;
   lostReadBefore: number;
