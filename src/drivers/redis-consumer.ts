@@ -39,6 +39,8 @@ export class RedisConsumer implements ConsumerDriver {
   private loop: Promise<void> | null = null;
   private stopping = false;
   private lastClaim = 0;
+  /** The last autoCommit XACK, overlapping the next read (at most one in flight). */
+  private acking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cfg: RedisConsumerConfig,
@@ -125,8 +127,14 @@ export class RedisConsumer implements ConsumerDriver {
       for (const [key, entries] of reply ?? []) {
         await deliver(this.keys.indexOf(key.toString()), entries);
       }
-      if (group && (this.settings.autoCommit ?? true)) await this.commit();
+      if (group && (this.settings.autoCommit ?? true)) {
+        const previous = this.acking;
+        this.acking = this.commit();
+        this.acking.catch(() => {});
+        await previous;
+      }
     }
+    await this.acking;
   }
 
   /**
@@ -173,6 +181,7 @@ export class RedisConsumer implements ConsumerDriver {
   async close(): Promise<void> {
     this.stopping = true;
     await this.loop;
+    await this.acking.catch(() => {});
     const group = this.settings.group;
     if (group && this.cmd) {
       if (this.settings.autoCommit ?? true) await this.commit().catch(() => {});

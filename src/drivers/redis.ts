@@ -7,11 +7,10 @@
  *   block=<dur>         how long one read waits for entries (default 200ms)
  *   claim-idle=<dur>    when a dead member's unacked entries are taken over (default 10s)
  *
- * A send() call is one pipeline of XADD (NOMKSTREAM: a deleted topic fails loudly instead of
- * coming back as a stray stream); it resolves when Redis has applied every entry, with each
- * entry's offset (IDs are dense sequence numbers, see redis-streams.ts). How durable that is, is
- * the server's choice (`appendfsync`): everysec loses up to about a second of acknowledged
- * entries in a crash.
+ * A send() call is one pipeline of XADD runs (redis-producer.ts); it resolves when Redis has
+ * applied every entry, with each entry's offset (IDs are dense sequence numbers, see
+ * redis-streams.ts). How durable that is, is the server's choice (`appendfsync`): everysec loses
+ * up to about a second of acknowledged entries in a crash.
  *
  * Lag per partition, as Kafka counts it: end offset (XINFO STREAM entries-added) − the group's
  * committed offset, which is the oldest entry still pending (XPENDING) or else the last one
@@ -21,23 +20,20 @@
  * producer batching settings, no acks=0 (Redis always answers).
  */
 import { Redis } from 'ioredis';
-import { partitionForKey } from '../protocol/murmur2.js';
 import type {
   AdminDriver,
   ConsumerSettings,
   Driver,
   DriverCapabilities,
   DriverOptions,
-  OutgoingMessage,
   PartitionLag,
-  ProducerDriver,
   ProducerSettings,
-  SendReceipt,
 } from './driver.js';
 import { DriverCapabilityError } from './driver.js';
 import { intSetting, msSetting, parseEngineUrl, refuseProducerSettings } from './engine-url.js';
 import { RedisConsumer } from './redis-consumer.js';
-import { entryFields, fieldMap, idOffset, keyBytes, metaKey, NEXT_ID, streamKey } from './redis-streams.js';
+import { RedisProducer } from './redis-producer.js';
+import { fieldMap, idOffset, metaKey, streamKey } from './redis-streams.js';
 
 /** `offsets: true` — dense per-partition offsets in receipts, messages and lag. */
 export const REDIS_CAPABILITIES: DriverCapabilities & { offsets: boolean } = {
@@ -166,86 +162,4 @@ async function groupLag(
     out.push({ partition: p, endOffset: end, committed, lag: end - committed });
   }
   return out;
-}
-
-class RedisProducer implements ProducerDriver {
-  /** Per topic, looked up once even when sends start together. */
-  private readonly partitionCounts = new Map<string, Promise<number>>();
-  private readonly roundRobin = new Map<string, number>();
-  private readonly inFlight = new Set<Promise<unknown>>();
-
-  constructor(private readonly r: Redis) {}
-
-  async connect(): Promise<void> {
-    if (this.r.status === 'wait') await this.r.connect();
-  }
-
-  private partitions(topic: string): Promise<number> {
-    let known = this.partitionCounts.get(topic);
-    if (!known) {
-      known = this.r.hget(metaKey(topic), 'partitions').then((v) => {
-        if (v === null) throw new Error(`topic ${topic} does not exist`);
-        return Number(v);
-      });
-      known.catch(() => this.partitionCounts.delete(topic));
-      this.partitionCounts.set(topic, known);
-    }
-    return known;
-  }
-
-  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<SendReceipt> {
-    const work = this.sendPipeline(topic, messages);
-    this.inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      this.inFlight.delete(work);
-    }
-  }
-
-  private async sendPipeline(topic: string, messages: readonly OutgoingMessage[]): Promise<SendReceipt> {
-    await this.connect();
-    const n = messages.length;
-    const partitions = new Int32Array(n);
-    const offsets = new Float64Array(n).fill(-1);
-    if (n === 0) return { partitions, offsets };
-    const count = await this.partitions(topic);
-    const timestamp = String(Date.now());
-    const pipe = this.r.pipeline();
-    for (let i = 0; i < n; i++) {
-      const m = messages[i];
-      let p: number;
-      if (m.partition !== undefined) {
-        if (m.partition < 0 || m.partition >= count) {
-          throw new Error(`topic ${topic} has no partition ${m.partition} (it has ${count})`);
-        }
-        p = m.partition;
-      } else if (m.key !== undefined && m.key !== null) p = partitionForKey(keyBytes(m.key), count);
-      else {
-        const next = this.roundRobin.get(topic) ?? 0;
-        this.roundRobin.set(topic, next + 1);
-        p = next % count;
-      }
-      partitions[i] = p;
-      pipe.xadd(streamKey(topic, p), 'NOMKSTREAM', NEXT_ID, ...entryFields(m, timestamp));
-    }
-    const results = (await pipe.exec()) ?? [];
-    if (results.length !== n) throw new Error(`Redis answered ${results.length} of ${n} XADD`);
-    for (let i = 0; i < n; i++) {
-      const [err, id] = results[i];
-      if (err) throw err;
-      if (id === null) throw new Error(`topic ${topic} was deleted (XADD NOMKSTREAM found no stream)`);
-      offsets[i] = idOffset(id as string);
-    }
-    return { partitions, offsets };
-  }
-
-  async flush(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.r.quit().catch(() => this.r.disconnect());
-  }
 }
