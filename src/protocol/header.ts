@@ -20,7 +20,11 @@ export interface RequestHeader {
 }
 
 /** Reads the fixed part of a request header (api key, version, correlation id). */
-export function peekRequestHeader(frame: Buffer): { apiKey: number; apiVersion: number; correlationId: number } {
+export function peekRequestHeader(frame: Buffer): {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+} {
   const r = new Reader(frame);
   return { apiKey: r.int16(), apiVersion: r.int16(), correlationId: r.int32() };
 }
@@ -41,7 +45,12 @@ export function encodeRequestHeader(w: Writer, h: RequestHeader, flexible: boole
 }
 
 /** Response header: v1 (tagged fields) for flexible versions except ApiVersions. */
-export function encodeResponseHeader(w: Writer, correlationId: number, apiKey: number, flexible: boolean): void {
+export function encodeResponseHeader(
+  w: Writer,
+  correlationId: number,
+  apiKey: number,
+  flexible: boolean,
+): void {
   w.int32(correlationId);
   if (flexible && apiKey !== API_VERSIONS_KEY) w.uvarint(0);
 }

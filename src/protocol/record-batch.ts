@@ -27,7 +27,7 @@ export const BATCH_HEADER_SIZE = 61;
 export const MAGIC_V2 = 2;
 export const CRC_START = 21;
 
-export const enum BatchAttr {
+export enum BatchAttr {
   CompressionMask = 0x07,
   LogAppendTime = 0x08,
   Transactional = 0x10,
@@ -118,7 +118,8 @@ export function validateBatch(buf: Buffer, pos: number, end: number): string | n
   const batchLength = buf.readInt32BE(pos + 8);
   if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) return `batch length ${batchLength} too small`;
   const size = LOG_OVERHEAD + batchLength;
-  if (size > end - pos) return `batch length ${batchLength} runs past the end (${end - pos - LOG_OVERHEAD} left)`;
+  if (size > end - pos)
+    return `batch length ${batchLength} runs past the end (${end - pos - LOG_OVERHEAD} left)`;
   const magic = buf.readInt8(pos + 16);
   if (magic !== MAGIC_V2) return `magic ${magic}, only 2 is supported`;
   const stored = buf.readUInt32BE(pos + 17);

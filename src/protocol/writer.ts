@@ -221,7 +221,11 @@ export class Writer {
     return this;
   }
 
-  nullableArray<T>(items: readonly T[] | null | undefined, flexible: boolean, item: (w: Writer, v: T) => void): this {
+  nullableArray<T>(
+    items: readonly T[] | null | undefined,
+    flexible: boolean,
+    item: (w: Writer, v: T) => void,
+  ): this {
     if (items === null || items === undefined) return flexible ? this.uvarint(0) : this.int32(-1);
     return this.array(items, flexible, item);
   }

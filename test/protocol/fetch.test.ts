@@ -356,53 +356,52 @@ describe('Fetch', () => {
     );
   });
 
-  it.each([4, 5, 6, 7, 8, 9, 10, 11])(
-    'kafkajs reads our v%i response, records and partial tail included',
-    async (v) => {
-      const a = encodeRecordBatch({
-        records: [{ key: Buffer.from('k'), value: Buffer.from('a') }],
-        baseOffset: 40,
-      });
-      const b = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b') }], baseOffset: 41 });
-      const records = Buffer.concat([a, b.subarray(0, b.length - 3)]); // cut like max_bytes would
-      const res: FetchResponse = {
-        throttleTimeMs: 2,
-        errorCode: 0,
-        sessionId: 0,
-        responses: [
-          {
-            topic: 'orders',
-            partitions: [
-              {
-                partitionIndex: 3,
-                errorCode: 0,
-                highWatermark: 42,
-                lastStableOffset: 42,
-                logStartOffset: 10,
-                abortedTransactions: [],
-                preferredReadReplica: -1,
-                records,
-              },
-            ],
-          },
-        ],
-      };
-      const d = await kafkajs('fetch', v).decodeResponse<KafkajsFetchResponse>(
-        encode(encodeFetchResponse, v, res),
-      );
-      expect(d.clientSideThrottleTime ?? d.throttleTime).toBe(2);
-      const p = d.responses[0].partitions[0];
-      expect(d.responses[0].topicName).toBe('orders');
-      expect([p.partition, p.errorCode, p.highWatermark, p.lastStableOffset]).toEqual([3, 0, '42', '42']);
-      if (v >= 5) expect(p.lastStartOffset).toBe('10');
-      if (v >= 11) expect(p.preferredReadReplica).toBe(-1);
-      expect(p.messages.map((m) => [m.offset, m.key?.toString() ?? null, m.value?.toString()])).toEqual([
-        ['40', 'k', 'a'],
-      ]);
-      // And our own decoder agrees, ignoring the partial tail.
-      const ours = decodeAll(decodeFetchResponse, encode(encodeFetchResponse, v, res), v);
-      const batches = decodeRecords(ours.responses[0].partitions[0].records);
-      expect(batches.flatMap((x) => x.records.map((r) => r.offset))).toEqual([40]);
-    },
-  );
+  it.each([
+    4, 5, 6, 7, 8, 9, 10, 11,
+  ])('kafkajs reads our v%i response, records and partial tail included', async (v) => {
+    const a = encodeRecordBatch({
+      records: [{ key: Buffer.from('k'), value: Buffer.from('a') }],
+      baseOffset: 40,
+    });
+    const b = encodeRecordBatch({ records: [{ key: null, value: Buffer.from('b') }], baseOffset: 41 });
+    const records = Buffer.concat([a, b.subarray(0, b.length - 3)]); // cut like max_bytes would
+    const res: FetchResponse = {
+      throttleTimeMs: 2,
+      errorCode: 0,
+      sessionId: 0,
+      responses: [
+        {
+          topic: 'orders',
+          partitions: [
+            {
+              partitionIndex: 3,
+              errorCode: 0,
+              highWatermark: 42,
+              lastStableOffset: 42,
+              logStartOffset: 10,
+              abortedTransactions: [],
+              preferredReadReplica: -1,
+              records,
+            },
+          ],
+        },
+      ],
+    };
+    const d = await kafkajs('fetch', v).decodeResponse<KafkajsFetchResponse>(
+      encode(encodeFetchResponse, v, res),
+    );
+    expect(d.clientSideThrottleTime ?? d.throttleTime).toBe(2);
+    const p = d.responses[0].partitions[0];
+    expect(d.responses[0].topicName).toBe('orders');
+    expect([p.partition, p.errorCode, p.highWatermark, p.lastStableOffset]).toEqual([3, 0, '42', '42']);
+    if (v >= 5) expect(p.lastStartOffset).toBe('10');
+    if (v >= 11) expect(p.preferredReadReplica).toBe(-1);
+    expect(p.messages.map((m) => [m.offset, m.key?.toString() ?? null, m.value?.toString()])).toEqual([
+      ['40', 'k', 'a'],
+    ]);
+    // And our own decoder agrees, ignoring the partial tail.
+    const ours = decodeAll(decodeFetchResponse, encode(encodeFetchResponse, v, res), v);
+    const batches = decodeRecords(ours.responses[0].partitions[0].records);
+    expect(batches.flatMap((x) => x.records.map((r) => r.offset))).toEqual([40]);
+  });
 });
