@@ -50,6 +50,7 @@ export class RabbitProducer implements ProducerDriver {
   private unconfirmed = 0;
   private readonly roomWaiters: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
+  private publishing: Promise<void> = Promise.resolve();
   private closing = false;
 
   constructor(private readonly cfg: RabbitProducerConfig) {}
@@ -130,10 +131,40 @@ export class RabbitProducer implements ProducerDriver {
     const offsets = new Float64Array(n).fill(-1);
     if (n === 0) return { partitions, offsets };
     const count = await this.partitions(s, topic);
+    // Sends publish one after another (their confirms overlap): concurrent sends sharing the
+    // window message by message would all finish together, at the end of the slowest.
+    const turn = this.publishing.then(() => this.publishRun(s, topic, messages, count, partitions));
+    this.publishing = turn.then(
+      () => {},
+      () => {},
+    );
+    await (await turn)();
+    if (s.closed) throw s.closed;
+    return { partitions, offsets };
+  }
+
+  /** Publishes one send's messages; returns a wait for their confirms. */
+  private async publishRun(
+    s: Session,
+    topic: string,
+    messages: readonly OutgoingMessage[],
+    count: number,
+    partitions: Int32Array,
+  ): Promise<() => Promise<void>> {
     const exchange = topicExchange(topic);
-    const confirms: Promise<void>[] = [];
     const timestamp = Date.now();
-    for (let i = 0; i < n; i++) {
+    let outstanding = 0;
+    let failure: Error | null = null;
+    let allConfirmed: (() => void) | null = null;
+    const confirmed = (err: unknown) => {
+      this.unconfirmed--;
+      this.roomWaiters.shift()?.();
+      if (err && !failure) {
+        failure = err instanceof Error ? err : new Error(`message nacked by RabbitMQ: ${String(err)}`);
+      }
+      if (--outstanding === 0) allConfirmed?.();
+    };
+    for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
       const p = this.choosePartition(topic, m, count);
       partitions[i] = p;
@@ -141,42 +172,28 @@ export class RabbitProducer implements ProducerDriver {
       for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = asBuffer(v);
       if (m.key !== undefined && m.key !== null) headers[KEY_HEADER] = asBuffer(m.key);
       const options = { persistent: true, headers, timestamp };
-      if (s.closed) throw s.closed;
       let writable: boolean;
       if (this.cfg.confirms) {
         await this.room(s);
         if (s.closed) throw s.closed;
         this.unconfirmed++;
-        confirms.push(
-          new Promise<void>((resolve, reject) => {
-            writable = (s.channel as ConfirmChannel).publish(
-              exchange,
-              String(p),
-              asBuffer(m.value),
-              options,
-              (err) => {
-                this.unconfirmed--;
-                const w = this.roomWaiters.shift();
-                w?.();
-                if (err)
-                  reject(
-                    err instanceof Error ? err : new Error(`message nacked by RabbitMQ: ${String(err)}`),
-                  );
-                else resolve();
-              },
-            );
-          }),
-        );
+        outstanding++;
+        const ch = s.channel as ConfirmChannel;
+        writable = ch.publish(exchange, String(p), asBuffer(m.value), options, confirmed);
       } else {
+        if (s.closed) throw s.closed;
         writable = s.channel.publish(exchange, String(p), asBuffer(m.value), options);
       }
-      if (!writable!) await this.drained(s);
+      if (!writable) await this.drained(s);
     }
-    const settled = await Promise.allSettled(confirms);
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-    if (s.closed) throw s.closed;
-    return { partitions, offsets };
+    return async () => {
+      if (outstanding > 0) {
+        await new Promise<void>((resolve) => {
+          allConfirmed = resolve;
+        });
+      }
+      if (failure) throw failure;
+    };
   }
 
   private drained(s: Session): Promise<void> {
