@@ -107,6 +107,17 @@ const FS_HINTS: Record<string, string> = {
   EIO: 'the device reported an I/O error; check the disk',
 };
 
+/** The errnos of a full disk, a quota or a file-size limit: a write failed for want of room. */
+const OUT_OF_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** True when `err`, or the fs error it wraps, failed for want of room (nothing about the data is unknown). */
+export function isOutOfSpace(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (OUT_OF_SPACE.has((e as NodeJS.ErrnoException).code ?? '')) return true;
+  }
+  return false;
+}
+
 /** Wraps a failed fs call as a StorageError whose message names the file, the errno and a next step. */
 export function storageIoError(err: unknown, action: string, path: string): StorageError {
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;

@@ -34,7 +34,13 @@ import {
   setBaseOffset,
 } from '../protocol/record-batch.js';
 import { fsyncDir } from './durable-files.js';
-import { InvalidTopicError, OffsetOutOfRangeError, StorageError, storageIoError } from './errors.js';
+import {
+  InvalidTopicError,
+  isOutOfSpace,
+  OffsetOutOfRangeError,
+  StorageError,
+  storageIoError,
+} from './errors.js';
 import { GroupCommit } from './group-commit.js';
 import { HeldBatches } from './held-batches.js';
 import { type LogConfig, validateLogConfig } from './log-config.js';
@@ -247,17 +253,38 @@ export class PartitionLog {
     this.logger.debug({ baseOffset: next.baseOffset, previousBytes: sealed.size }, 'rolled to a new segment');
   }
 
+  /**
+   * The data of a rolled segment is synced (a failure takes the log offline, see fail()); then
+   * its indexes and the recovery point are written. Those two are bookkeeping: when the disk is
+   * full they are skipped with a warning and the recovery point stays, so a crash re-validates
+   * from it and rebuilds the indexes; appends resume as soon as there is room again.
+   */
   private async syncRolled(sealed: Segment, upTo: number): Promise<void> {
     if (this.abandoned) return;
     try {
-      await sealed.flush();
+      // A segment retention already deleted needs no sync.
+      if (!sealed.isClosed) await sealed.datasync();
       await fsyncDir(this.dir);
+    } catch (err) {
+      if (!this.abandoned) this.fail(err, 'syncing a rolled segment');
+      return;
+    }
+    try {
+      if (!sealed.isClosed) await sealed.indexes.persist();
       if (upTo > this.recoveryPoint && !this.abandoned) {
         await writeRecoveryPoint(this.dir, upTo);
         this.recoveryPoint = upTo;
       }
     } catch (err) {
-      if (!this.abandoned) this.fail(err, 'syncing a rolled segment');
+      if (this.abandoned) return;
+      if (!isOutOfSpace(err)) {
+        this.fail(err, 'writing the indexes of a rolled segment');
+        return;
+      }
+      this.logger.warn(
+        { err: (err as Error).message, recoveryPoint: this.recoveryPoint },
+        'out of space writing the indexes or recovery point of a rolled segment; its data is synced, the recovery point stays',
+      );
     }
   }
 
