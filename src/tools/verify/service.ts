@@ -72,10 +72,11 @@ export interface VerifyOutcome {
   close(): Promise<void>;
 }
 
-/** Errors that mean "could not run" (exit 2). */
+/** Errors that mean "could not run" (exit 2): setup, or a worker that could not go on. */
 export function isVerifySetupError(err: unknown): boolean {
   return (
     err instanceof VerifySetupError ||
+    err instanceof VerifyWorkerError ||
     err instanceof DriverCapabilityError ||
     err instanceof UnknownDriverError
   );
