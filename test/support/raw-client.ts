@@ -37,7 +37,12 @@ export class RawSocket {
   }
 
   /** Builds a request frame: header (v1 or v2) + body written by `body`. */
-  frame(apiKey: number, apiVersion: number, flexible: boolean, body: (w: Writer) => void): { bytes: Buffer; correlationId: number } {
+  frame(
+    apiKey: number,
+    apiVersion: number,
+    flexible: boolean,
+    body: (w: Writer) => void,
+  ): { bytes: Buffer; correlationId: number } {
     const correlationId = this.correlation++;
     const w = new Writer().frame();
     encodeRequestHeader(w, { apiKey, apiVersion, correlationId, clientId: 'raw-test' }, flexible);
@@ -46,7 +51,13 @@ export class RawSocket {
   }
 
   /** Sends a request and returns a Reader over the response body, positioned after the correlation id. */
-  async request(apiKey: number, apiVersion: number, flexible: boolean, body: (w: Writer) => void, responseFlexible = flexible): Promise<Reader> {
+  async request(
+    apiKey: number,
+    apiVersion: number,
+    flexible: boolean,
+    body: (w: Writer) => void,
+    responseFlexible = flexible,
+  ): Promise<Reader> {
     const { bytes, correlationId } = this.frame(apiKey, apiVersion, flexible, body);
     this.write(bytes);
     const frame = await this.readFrame();
