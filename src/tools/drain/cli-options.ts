@@ -19,6 +19,7 @@ export interface DrainFlagValues {
   'retry-backoff'?: string;
   dlq?: string;
   'max-rate'?: string;
+  burst?: string;
   'drain-ratio'?: string;
   timeout?: string;
   fanout?: number;
@@ -55,6 +56,7 @@ export function drainOptionsFromFlags(f: DrainFlagValues): DrainOptions {
       dlqTopic: f.dlq ?? null,
     },
     maxRate: rate(f['max-rate'], '--max-rate'),
+    burstMs: f.burst === undefined ? DRAIN_DEFAULTS.burstMs : parseDuration(f.burst, '--burst'),
     drainRatio: ratio,
     timeoutMs: f.timeout === undefined ? null : parseDuration(f.timeout, '--timeout'),
     fanout: f.fanout ?? DRAIN_DEFAULTS.fanout,

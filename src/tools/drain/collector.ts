@@ -26,10 +26,18 @@ export interface DrainTotals {
 
 export interface CollectedInterval {
   totals: DrainTotals;
+  /**
+   * When the counters were read: the mean of the reports' own times (µs), so a main thread that
+   * was slow to take the replies does not skew rates; null when no report came.
+   */
+  sampledAtMicros: number | null;
   timeInQueue: LatencySummary;
   processing: LatencySummary;
   /** Furthest offset handled + 1 per original partition. */
   positions: Map<number, number>;
+  /** When any consumer handled its first message, and the latest one (µs); 0 before any. */
+  firstAtMicros: number;
+  lastAtMicros: number;
   /** A worker's consumer stopped delivering. */
   fatal?: string;
   lastError?: string;
@@ -67,6 +75,10 @@ export class ReportCollector {
         }
       }
       const all = [...this.latest.values()];
+      const fresh = [...reports.values()];
+      const firsts = all
+        .filter((r) => r.role === 'consumer' && r.firstAtMicros > 0)
+        .map((r) => r.firstAtMicros);
       const consumers = all.filter((r) => r.role === 'consumer');
       const sum = (xs: DrainWorkerReport[], f: (r: DrainWorkerReport) => number) =>
         xs.reduce((a, r) => a + f(r), 0);
@@ -82,9 +94,12 @@ export class ReportCollector {
             (r) => r.processed,
           ),
         },
+        sampledAtMicros: fresh.length === 0 ? null : fresh.reduce((a, r) => a + r.atMicros, 0) / fresh.length,
         timeInQueue: summarize(tiq),
         processing: summarize(proc),
         positions: new Map(this.positions),
+        firstAtMicros: firsts.length === 0 ? 0 : Math.min(...firsts),
+        lastAtMicros: Math.max(0, ...consumers.map((r) => r.lastAtMicros)),
         fatal: all.find((r) => r.fatal)?.fatal,
         lastError: all.find((r) => r.lastError)?.lastError,
       };

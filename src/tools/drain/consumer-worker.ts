@@ -7,6 +7,7 @@
  * (at-least-once). On stop, a batch being processed is abandoned and left to be redelivered.
  */
 import { createDriver } from '../../drivers/index.js';
+import { nowMicros } from '../../metrics/clock.js';
 import { encodeHistogram, initHistograms } from '../../metrics/histogram.js';
 import { loadHandler } from './handler.js';
 import type { DrainConsumerTask, DrainWorkerReport } from './messages.js';
@@ -25,6 +26,7 @@ export default async function drainConsumerWorker(task: DrainConsumerTask): Prom
     const p = processor;
     const out: DrainWorkerReport = {
       role: 'consumer',
+      atMicros: nowMicros(),
       processed: p?.processed ?? 0,
       bytes: p?.bytes ?? 0,
       failed: p?.failed ?? 0,
@@ -36,6 +38,8 @@ export default async function drainConsumerWorker(task: DrainConsumerTask): Prom
       timeInQueue: p ? encodeHistogram(p.timeInQueue) : '',
       processing: p ? encodeHistogram(p.processing) : '',
       positions: p?.runs.positions() ?? {},
+      firstAtMicros: p?.firstAtMicros ?? 0,
+      lastAtMicros: p?.lastAtMicros ?? 0,
       runs: final ? p?.runs.toJSON() : undefined,
       reads: task.traceReads ? p?.takeTraces() : undefined,
     };

@@ -17,12 +17,17 @@ export class OffsetRuns {
   private readonly last = new Map<number, number[]>();
 
   add(partition: number, offset: number): void {
+    this.addRange(partition, offset, offset + 1);
+  }
+
+  /** Offsets [from, to), handled in that order. */
+  addRange(partition: number, from: number, to: number): void {
     const run = this.last.get(partition);
-    if (run && run[1] === offset) {
-      run[1] = offset + 1;
+    if (run && run[1] === from) {
+      run[1] = to;
       return;
     }
-    const fresh = [offset, offset + 1];
+    const fresh = [from, to];
     const list = this.runs.get(partition);
     if (list) list.push(fresh);
     else this.runs.set(partition, [fresh]);

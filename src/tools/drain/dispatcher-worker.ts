@@ -11,6 +11,7 @@
  */
 import type { IncomingBatch, OutgoingMessage } from '../../drivers/driver.js';
 import { createDriver } from '../../drivers/index.js';
+import { nowMicros } from '../../metrics/clock.js';
 import { initHistograms } from '../../metrics/histogram.js';
 import { OffsetRuns } from './coverage.js';
 import type { DispatcherTask, DrainWorkerReport } from './messages.js';
@@ -34,6 +35,7 @@ export default async function dispatcherWorker(task: DispatcherTask): Promise<Dr
   let commits: PeriodicCommits | null = null;
   const report = (final = false): DrainWorkerReport => ({
     role: 'dispatcher',
+    atMicros: nowMicros(),
     processed: republished,
     bytes,
     failed: 0,
@@ -45,6 +47,8 @@ export default async function dispatcherWorker(task: DispatcherTask): Promise<Dr
     timeInQueue: '',
     processing: '',
     positions: runs.positions(),
+    firstAtMicros: 0,
+    lastAtMicros: 0,
     runs: final ? runs.toJSON() : undefined,
   });
   const link = new WorkerLink(task.port, () => report());

@@ -30,7 +30,7 @@ export async function startWorkers(
 ): Promise<void> {
   const { info, tempGroup } = ctx;
   const driver = { name: o.driver, options: { brokers: o.brokers, clientId: 'mq-drain' } };
-  const bucket = o.maxRate !== null ? createTokenBucket(o.maxRate) : null;
+  const bucket = o.maxRate !== null ? createTokenBucket(o.maxRate, o.burstMs / 1000) : null;
   let id = 0;
   for (let i = 0; i < o.consumers * o.fanout; i++) {
     out.consumers.push(

@@ -50,6 +50,8 @@ export type DrainWorkerCommand =
 
 export interface DrainWorkerReport {
   role: 'consumer' | 'dispatcher';
+  /** When the counters were read (µs, metrics/clock.ts): rates use this, not when the report arrived. */
+  atMicros: number;
   /** Consumers: messages processed (redeliveries included); dispatchers: re-published. */
   processed: number;
   bytes: number;
@@ -63,6 +65,9 @@ export interface DrainWorkerReport {
   timeInQueue: string;
   processing: string;
   positions: Record<number, number>;
+  /** Consumers: when the first and the latest message were handled (µs), 0 before any. */
+  firstAtMicros: number;
+  lastAtMicros: number;
   /** Final report only. */
   runs?: PartitionRuns;
   /** With traceReads: handled messages since the last report. */

@@ -5,6 +5,7 @@
  */
 import { DrainUsageError } from './errors.js';
 import type { ProcessingSpec } from './processor.js';
+import { DEFAULT_BURST_SEC } from './token-bucket.js';
 
 export { DrainUsageError };
 
@@ -18,6 +19,8 @@ export interface DrainOptions {
   processing: ProcessingSpec;
   /** Messages per second over all consumers, or null. */
   maxRate: number | null;
+  /** Tokens the --max-rate bucket keeps for after a stall, in ms of the rate. */
+  burstMs: number;
   /** Fraction of the starting backlog that counts as drained (1 = all of it). */
   drainRatio: number;
   /** Stop after draining this long (from when every consumer is in the group) with what is left (exit 3), or null. */
@@ -42,6 +45,7 @@ export const DRAIN_DEFAULTS = {
   maxRetries: 3,
   retryBackoffMs: 10,
   drainRatio: 1,
+  burstMs: DEFAULT_BURST_SEC * 1000,
   fanout: 1,
   dispatchers: 1,
   intervalMs: 1000,
@@ -62,6 +66,7 @@ export function withDrainDefaults(
       dlqTopic: null,
     },
     maxRate: null,
+    burstMs: DRAIN_DEFAULTS.burstMs,
     drainRatio: DRAIN_DEFAULTS.drainRatio,
     timeoutMs: null,
     fanout: DRAIN_DEFAULTS.fanout,
@@ -90,6 +95,7 @@ export function checkDrainOptions(o: DrainOptions): void {
   if (!(Number.isInteger(o.dispatchers) && o.dispatchers >= 1)) fail(`--dispatchers must be ≥ 1`);
   if (!(o.drainRatio > 0 && o.drainRatio <= 1)) fail(`--drain-ratio must be in (0, 1], got ${o.drainRatio}`);
   if (o.maxRate !== null && !(o.maxRate > 0)) fail(`--max-rate must be positive, got ${o.maxRate}`);
+  if (!(o.burstMs >= 0)) fail(`--burst must be ≥ 0`);
   if (o.produceRate !== null && !(o.produceRate > 0)) fail(`--produce-rate must be positive`);
   if (o.timeoutMs !== null && !(o.timeoutMs > 0)) fail(`--timeout must be positive`);
   const p = o.processing;

@@ -7,11 +7,12 @@
  */
 
 export interface RateSample {
-  /** Seconds since the drain started. */
+  /** Seconds since the drain started, when `processed` was read. */
   t: number;
-  /** Σ log end offsets (the original topic). */
-  endSum: number;
   processed: number;
+  /** Σ log end offsets (the original topic), read at `endT` (default `t`). */
+  endSum: number;
+  endT?: number;
 }
 
 export interface Rates {
@@ -47,7 +48,8 @@ export class RateWindow {
 
 export function ratesBetween(a: RateSample, b: RateSample): Rates {
   const dt = Math.max(b.t - a.t, 1e-6);
-  const arrival = Math.max(0, (b.endSum - a.endSum) / dt);
+  const endDt = Math.max((b.endT ?? b.t) - (a.endT ?? a.t), 1e-6);
+  const arrival = Math.max(0, (b.endSum - a.endSum) / endDt);
   const drain = Math.max(0, (b.processed - a.processed) / dt);
   return { arrival, drain, net: drain - arrival };
 }

@@ -65,6 +65,11 @@ export const DrainResultSchema = z.object({
   endLag: LagSchema,
   /** Of the starting backlog, committed by the end. */
   drained: z.object({ messages: count, fraction: num }),
+  /**
+   * From the first message handled to the last: the time the consumers were actually at work
+   * (no start-up, no end-of-drain detection). `rates.active` is processed / activeSec.
+   */
+  activeSec: num,
   /** Starting and joining the consumer threads, before draining began. */
   startupSec: num,
   /** Draining (from when every consumer was in the group) and winding down; --timeout counts here. */
@@ -78,8 +83,11 @@ export const DrainResultSchema = z.object({
     /** Messages written to the topic while draining (startup excluded, as in the rates). */
     arrived: count,
   }),
-  /** msg/s over the drain: processed / duration, arrivals / duration, and their difference. */
-  rates: z.object({ drain: num, drainMBps: num, arrival: num, net: num, peakDrain: num }),
+  /**
+   * msg/s over the drain (startup excluded): processed / duration, arrivals / duration, and their
+   * difference; peakDrain is the best reporting interval.
+   */
+  rates: z.object({ drain: num, drainMBps: num, arrival: num, net: num, peakDrain: num, active: num }),
   latencyMs: z.object({ timeInQueue: LatencyMsSchema, processing: LatencyMsSchema }),
   histograms: z.object({ timeInQueue: z.string(), processing: z.string() }),
   coverage: z
@@ -135,6 +143,8 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
   }
   const failures = totals.failed + (coverage?.missing ?? 0);
   const arrived = run.arrived;
+  const drainedNow = totals.processed - run.beforeStart.processed;
+  const activeSec = run.activeMicros.first > 0 ? (run.activeMicros.last - run.activeMicros.first) / 1e6 : 0;
   const drainedMsgs = drainedOfStart(info.startLag, endLag);
   const peak = Math.max(0, ...run.ticks.map((t) => t.rates.drain));
   const encoded = run.collector.encoded();
@@ -168,6 +178,7 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
       messages: drainedMsgs,
       fraction: info.startLag.total === 0 ? 1 : drainedMsgs / info.startLag.total,
     },
+    activeSec,
     startupSec: run.startupSec,
     durationSec: run.durationSec,
     counts: {
@@ -179,11 +190,12 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
       arrived,
     },
     rates: {
-      drain: totals.processed / secs,
-      drainMBps: totals.bytes / (1 << 20) / secs,
+      drain: drainedNow / secs,
+      drainMBps: (totals.bytes - run.beforeStart.bytes) / (1 << 20) / secs,
       arrival: arrived / secs,
-      net: (totals.processed - arrived) / secs,
+      net: (drainedNow - arrived) / secs,
       peakDrain: peak,
+      active: activeSec > 0 ? totals.processed / activeSec : 0,
     },
     latencyMs: {
       timeInQueue: toMs(summarize(run.collector.timeInQueue)),

@@ -48,6 +48,8 @@ export interface DrainStartInfo {
 
 export interface DrainTick {
   elapsedSec: number;
+  /** When the workers read the counters in `totals` (seconds since draining began). */
+  sampledSec: number;
   phase: 'draining' | 'finishing';
   /** Messages left: the live lag, plus what waits in the temporary topic. */
   remaining: number;
@@ -79,6 +81,10 @@ export interface DrainRun {
   durationSec: number;
   /** Messages written to the topic over that time. */
   arrived: number;
+  /** When the consumers handled their first and last message (µs; 0 when none). */
+  activeMicros: { first: number; last: number };
+  /** Processed while the consumers were still joining (before durationSec began). */
+  beforeStart: { processed: number; bytes: number };
   endLag: LagSnapshot;
   totals: DrainTotals;
   ticks: DrainTick[];
@@ -143,6 +149,7 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
     let reason = 'nothing to drain';
     let fanout: DrainRun['fanout'] = null;
     let drainStartEnds = info.startLag.endSum;
+    let atStart = { processed: 0, bytes: 0 };
     try {
       if (pool) {
         await startWorkers(pool, this.o, ctx, this.threads);
@@ -152,6 +159,11 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
         const n = this.threads.consumers.length;
         this.emit('log', `${n} consumer threads joined and assigned in ${this.startupSec.toFixed(1)}s`);
         drainStartEnds = (await readLag(ctx.driver.admin, this.o.group, this.o.topic)).endSum;
+        // The first consumers in may have processed while the last were joining: not in the rates.
+        const c = await this.collect();
+        atStart = { processed: c.totals.processed, bytes: c.totals.bytes };
+        const t = ((c.sampledAtMicros ?? this.t0) - this.t0) / 1e6;
+        this.rates.add({ t, endSum: drainStartEnds, processed: c.totals.processed });
         for (const h of [...this.threads.consumers, ...this.threads.dispatchers]) {
           h.done.then(
             () => {
@@ -175,6 +187,8 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
         durationSec: (nowMicros() - this.t0) / 1e6,
         startupSec: this.startupSec,
         arrived: Math.max(0, endLag.endSum - drainStartEnds),
+        beforeStart: atStart,
+        activeMicros: { first: final.firstAtMicros, last: final.lastAtMicros },
         endLag,
         totals: final.totals,
         ticks: this.ticks,
@@ -285,7 +299,8 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
   }
 
   /** Collects every worker's report and emits one tick. */
-  private async tick(lag: LagSnapshot, temp: LagSnapshot | null, phase: DrainTick['phase']): Promise<void> {
+  /** Every worker's report, folded into the totals. */
+  private async collect(): Promise<CollectedInterval> {
     const handles = [...this.threads.consumers, ...this.threads.dispatchers];
     const reports = new Map<string, DrainWorkerReport>();
     await Promise.all(
@@ -298,8 +313,15 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
     );
     const c = this.collector.add(reports, this.threads.dispatchers.length > 0 ? 'dispatcher' : 'consumer');
     this.last = c;
+    return c;
+  }
+
+  private async tick(lag: LagSnapshot, temp: LagSnapshot | null, phase: DrainTick['phase']): Promise<void> {
+    const c = await this.collect();
     const elapsedSec = (nowMicros() - this.t0) / 1e6;
-    this.rates.add({ t: elapsedSec, endSum: lag.endSum, processed: c.totals.processed });
+    const sampledSec = ((c.sampledAtMicros ?? nowMicros()) - this.t0) / 1e6;
+    const endT = (lag.atMicros - this.t0) / 1e6;
+    this.rates.add({ t: sampledSec, processed: c.totals.processed, endSum: lag.endSum, endT });
     const partitions = liveLag(lag, c.positions);
     const remaining = partitions.reduce((a, p) => a + p.lag, 0) + (temp?.total ?? 0);
     const smoothed = this.rates.rates();
@@ -307,6 +329,7 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
     const bpm = info?.bytesPerMessage ?? null;
     const tick: DrainTick = {
       elapsedSec,
+      sampledSec,
       phase,
       remaining,
       remainingBytes: bpm === null ? null : Math.round(remaining * bpm),

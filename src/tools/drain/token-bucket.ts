@@ -6,9 +6,12 @@
  * "theoretical arrival time" TAT, in ns on the clock of metrics/clock.ts, lives in a
  * SharedArrayBuffer and is advanced with compare-and-swap. Reserving n tokens moves TAT by
  * n / rate; the caller waits until the old TAT (less the burst allowance) before using them.
- * Invariant: over any window W, at most rate × (W + burst) + one reservation are granted, and
- * idle time is not banked beyond `burst` — a consumer that stalled does not get to flood
- * downstream afterwards.
+ *
+ * The bucket holds at most `burst` seconds of tokens (Guava's SmoothBursty keeps one second) and
+ * starts empty, at the first reservation. So the rate is made up after a stall (a fetch, a GC
+ * pause, a descheduled thread) for up to `burst`, and idle time beyond it is lost: over any
+ * window W at most rate × (W + burst) + one reservation are granted, and a drain that never
+ * stalled stays at the rate from its first message on.
  */
 import { nowMicros } from '../../metrics/clock.js';
 
@@ -19,12 +22,11 @@ export interface TokenBucketSpec {
   burstSec: number;
 }
 
-/**
- * The default burst, 100 ms at the cap: enough to make up for a consumer's short stalls (a fetch,
- * a GC pause, a descheduled thread) so the cap is reached, while any 5 s window stays within 2%.
- */
-export function createTokenBucket(ratePerSec: number, burstSec = 0.1): TokenBucketSpec {
+export const DEFAULT_BURST_SEC = 0.5;
+
+export function createTokenBucket(ratePerSec: number, burstSec = DEFAULT_BURST_SEC): TokenBucketSpec {
   if (!(ratePerSec > 0)) throw new RangeError(`rate must be positive, got ${ratePerSec}`);
+  if (!(burstSec >= 0)) throw new RangeError(`burst must be ≥ 0, got ${burstSec}`);
   return { buffer: new SharedArrayBuffer(8), ratePerSec, burstSec };
 }
 
@@ -53,7 +55,8 @@ export class SharedTokenBucket {
     const cost = BigInt(Math.round(n * this.nsPerToken));
     for (;;) {
       const old = Atomics.load(this.tat, 0);
-      const floor = now - this.burstNs;
+      // 0: never used — the bucket starts empty now, not full.
+      const floor = old === 0n ? now : now - this.burstNs;
       const start = old > floor ? old : floor;
       if (Atomics.compareExchange(this.tat, 0, old, start + cost) === old) {
         const waitNs = start - now;
