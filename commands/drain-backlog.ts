@@ -44,6 +44,10 @@ export default class DrainBacklog extends Command {
     'max-rate': Flags.string({
       description: 'cap on messages/s over all consumers (token bucket), e.g. 20k',
     }),
+    burst: Flags.string({
+      description: '--max-rate: unused rate kept for after a stall (token bucket size), e.g. 500ms',
+      default: '500ms',
+    }),
     'drain-ratio': Flags.string({
       description: 'fraction of the starting backlog that counts as drained',
       default: '1',
