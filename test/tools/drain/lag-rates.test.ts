@@ -52,3 +52,12 @@ describe('rates', () => {
     expect(etaSeconds(0, -5)).toBe(0);
   });
 });
+
+describe('rates from samples taken at different times', () => {
+  it('arrival uses the lag read times, drain the counter read times', () => {
+    const w = new RateWindow(5);
+    w.add({ t: 0, processed: 0, endSum: 0, endT: 0.5 });
+    w.add({ t: 2, processed: 1000, endSum: 300, endT: 1.5 });
+    expect(w.latest()).toEqual({ arrival: 300, drain: 500, net: 200 });
+  });
+});

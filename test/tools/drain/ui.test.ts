@@ -58,6 +58,7 @@ const info: DrainStartInfo = {
 
 const tick: DrainTick = {
   elapsedSec: 2,
+  sampledSec: 2,
   phase: 'draining',
   remaining: 400,
   remainingBytes: 40_000,
