@@ -93,7 +93,7 @@ function table(rows: Row[], rate: number): string {
   const f = (n: number, d = 0) =>
     n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines = [
-    `| engine | size | max publish msg/s | MB/s | consume msg/s | vs mq os | e2e p50 / p99 / p99.9 ms @ ${f(rate)} msg/s |`,
+    `| engine | size | max publish msg/s | MB/s | consume msg/s | mq os ÷ this | e2e p50 / p99 / p99.9 ms @ ${f(rate)} msg/s |`,
     '|---|---|---:|---:|---:|---:|---|',
   ];
   for (const r of rows) {
