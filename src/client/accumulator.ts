@@ -31,6 +31,12 @@ export class ProducerBatch {
   /** The producer id the stamp was made under. */
   stampedBy = -1;
   attempts = 0;
+  /**
+   * The broker's last answer for this batch was a sequence error: it was definitively not
+   * written, so it may be stamped again under a new producer id. Any other retry (a timeout, a
+   * lost connection) leaves its outcome unknown.
+   */
+  refused = false;
   /** Not sent again before this time (retry backoff). */
   retryAt = 0;
   settled = false;

@@ -108,6 +108,17 @@ export class ProduceSender {
       const now = Date.now();
       for (const q of this.acc.partitions()) this.expire(q, now);
       if (this.totalInFlight === 0) {
+        // A batch sent before whose outcome is unknown may already be in the log: stamping it
+        // again under the new producer id would write it twice. It fails instead (the caller
+        // sees an indeterminate send), as Kafka's producer fails such batches on an epoch bump.
+        for (const q of this.acc.partitions()) {
+          for (const b of [...q.waiting]) {
+            if (b.attempts > 0 && !b.refused) {
+              q.waiting.splice(q.waiting.indexOf(b), 1);
+              this.settle(b, -1, new ProducerResetError(`${q.topic}-${q.partition}`));
+            }
+          }
+        }
         identity
           .reset(this.cluster, this.acc.partitions())
           .catch(() => sleep(this.o.retryBackoffMs))
@@ -202,6 +213,7 @@ export class ProduceSender {
     this.totalInFlight++;
     for (const b of batches) {
       b.attempts++;
+      b.refused = false;
       this.o.idempotence?.stamp(b);
       b.queue.inFlight.add(b);
     }
@@ -276,6 +288,7 @@ export class ProduceSender {
     }
     if (identity && SEQUENCE_ERRORS.has(code) && identity.lostTrack(b, code)) {
       identity.resetNeeded = true;
+      b.refused = true;
       this.retryOrFail(b, err, true);
       return;
     }
@@ -314,6 +327,17 @@ export class ProduceSender {
     this.acc.release(b);
     for (const c of b.completions) c.settle(baseOffset, err);
     this.o.onSettled();
+  }
+}
+
+/** A batch whose outcome is unknown was failed because the producer had to start over. */
+export class ProducerResetError extends Error {
+  override name = 'ProducerResetError';
+  readonly retriable = false;
+  constructor(partition: string) {
+    super(
+      `${partition}: the idempotent producer had to take a new producer id while this batch's outcome was unknown; it may or may not have been written`,
+    );
   }
 }
 
