@@ -118,6 +118,9 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       const broker = await Broker.start(config, log);
       this.announce(broker, flags.json);
       await waitForSignal(broker, flags['stop-on-stdin-close']);
+      // Everything is flushed and closed; leftover handles (a stdin pipe, timers of clients
+      // that went away) must not keep a stopped broker's process alive.
+      process.exit(0);
     } catch (err) {
       if (
         err instanceof UsageError ||

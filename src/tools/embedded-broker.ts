@@ -103,7 +103,7 @@ export class EmbeddedBroker {
     this.ready = await new Promise<ReadyLine>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`broker not ready in time:\n${this.stderrTail}`)),
-        o.readyTimeoutMs ?? 20_000,
+        o.readyTimeoutMs ?? 60_000,
       );
       lines.once('line', (line) => {
         clearTimeout(timer);
