@@ -1,7 +1,8 @@
 /**
  * The redis driver against a real redis-server (started here on a free loopback port, AOF
- * everysec): the shared engine contract, dense offsets, what it refuses, and `mq bench` through
- * the compiled CLI (npm run build first).
+ * everysec): the shared engine contract, dense offsets, what it refuses, and the tools through
+ * the compiled CLI (npm run build first): bench, verify-loss (clean and with a consumer crash;
+ * one consumer, see the note in docs/engines.md on competing group members) and drain-backlog.
  */
 import path from 'node:path';
 import { execa } from 'execa';
@@ -29,6 +30,11 @@ describe.skipIf(!available)('redis driver on a real redis-server', () => {
     return d;
   };
   let main: Driver;
+  const mq = (args: string[]) =>
+    execa(process.execPath, [path.join(packageRoot(), 'bin', 'run.js'), ...args], {
+      reject: false,
+      env: { NO_COLOR: '1' },
+    });
   beforeAll(async () => {
     peer = await startPeer('redis');
     main = driver();
@@ -109,19 +115,10 @@ describe.skipIf(!available)('redis driver on a real redis-server', () => {
   });
 
   it('mq bench --driver redis: everything acknowledged is received', async () => {
-    const r = await execa(
-      process.execPath,
-      [
-        path.join(packageRoot(), 'bin', 'run.js'),
-        'bench',
-        '--driver',
-        'redis',
-        '--brokers',
-        peer.url,
-        ...['--rate', '500', '--duration', '2s', '--warmup', '500ms', '--partitions', '4', '--json'],
-      ],
-      { reject: false, env: { NO_COLOR: '1' } },
-    );
+    const r = await mq([
+      ...['bench', '--driver', 'redis', '--brokers', peer.url],
+      ...['--rate', '500', '--duration', '2s', '--warmup', '500ms', '--partitions', '4', '--json'],
+    ]);
     expect(r.exitCode, r.stderr).toBe(0);
     const res = BenchResultSchema.parse(JSON.parse(r.stdout));
     expect(res.driver).toBe('redis');
@@ -131,6 +128,59 @@ describe.skipIf(!available)('redis driver on a real redis-server', () => {
     expect(res.totals.errors).toBe(0);
     expect(res.summary.endToEnd?.count).toBeGreaterThan(0);
   });
+
+  for (const fault of [[], ['--fault', 'consumer-crash:1s']]) {
+    it(`mq verify-loss --driver redis ${fault.join(' ') || '(clean)'}: valid, nothing lost`, async () => {
+      const r = await mq([
+        'verify-loss',
+        ...['--driver', 'redis', '--brokers', `${peer.url}?claim-idle=1s`, '--no-idempotence'],
+        ...['--messages', '4000', '--rate', '2000', '--consumers', '1', '--json', ...fault],
+      ]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout);
+      expect(report.valid).toBe(true);
+      expect(report.counts).toMatchObject({ sent: 4000, acked: 4000, consumed: 4000 });
+      expect(report.anomalies.lost + report.anomalies.consumerLost).toBe(0);
+      expect(report.drain.reachedEnd).toBe(true);
+      if (fault.length > 0) expect(report.faults.length).toBeGreaterThan(0);
+    }, 90_000);
+  }
+
+  it('mq backlog fill + mq drain-backlog --driver redis: the lag drains, every offset handled once', async () => {
+    const fill = await mq([
+      'backlog',
+      'fill',
+      '--driver',
+      'redis',
+      '-b',
+      peer.url,
+      '-t',
+      'redis-drain',
+      '-n',
+      '3000',
+      '-p',
+      '4',
+    ]);
+    expect(fill.exitCode, fill.stderr).toBe(0);
+    const r = await mq([
+      'drain-backlog',
+      '--driver',
+      'redis',
+      '-b',
+      peer.url,
+      '-t',
+      'redis-drain',
+      '-g',
+      'g',
+      '-c',
+      '2',
+      '--json',
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.coverage).toEqual({ handled: 3000, repeats: 0, missing: 0, gaps: [] });
+    expect((await main.admin.lag('g', 'redis-drain')).reduce((a, l) => a + l.lag, 0)).toBe(0);
+  }, 90_000);
 
   it('keeps what was acknowledged more than a second before a crash (appendfsync everysec)', async () => {
     const t = 'redis-crash';
