@@ -12,8 +12,8 @@
  * timestamp property. A lost connection fails the calls in flight; the next send() reconnects.
  */
 import { type Channel, type ChannelModel, type ConfirmChannel, connect } from 'amqplib';
-import { partitionForKey } from '../protocol/murmur2.js';
 import type { OutgoingMessage, ProducerDriver, SendReceipt } from './driver.js';
+import { asBuffer, PartitionChooser } from './outgoing.js';
 import { RabbitTopology, ResilientChannel, topicExchange } from './rabbitmq-topology.js';
 
 export const KEY_HEADER = 'mq-key';
@@ -32,21 +32,12 @@ interface Session {
   closed: Error | null;
 }
 
-const asBuffer = (v: Uint8Array | string | null | undefined): Buffer =>
-  v === null || v === undefined
-    ? Buffer.alloc(0)
-    : typeof v === 'string'
-      ? Buffer.from(v)
-      : Buffer.isBuffer(v)
-        ? v
-        : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-
 export class RabbitProducer implements ProducerDriver {
   private current: Session | null = null;
   private connecting: Promise<Session> | null = null;
   /** Per topic, found once even when sends start together. */
   private readonly partitionCounts = new Map<string, Promise<number>>();
-  private readonly roundRobin = new Map<string, number>();
+  private readonly chooser = new PartitionChooser();
   private unconfirmed = 0;
   private readonly roomWaiters: (() => void)[] = [];
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -166,7 +157,7 @@ export class RabbitProducer implements ProducerDriver {
     };
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i];
-      const p = this.choosePartition(topic, m, count);
+      const p = this.chooser.choose(topic, m, count);
       partitions[i] = p;
       const headers: Record<string, Buffer> = {};
       for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = asBuffer(v);
@@ -207,19 +198,6 @@ export class RabbitProducer implements ProducerDriver {
       s.channel.once('drain', done);
       s.conn.once('close', done);
     });
-  }
-
-  private choosePartition(topic: string, m: OutgoingMessage, count: number): number {
-    if (m.partition !== undefined) {
-      if (m.partition < 0 || m.partition >= count) {
-        throw new Error(`topic ${topic} has no partition ${m.partition} (it has ${count})`);
-      }
-      return m.partition;
-    }
-    if (m.key !== undefined && m.key !== null) return partitionForKey(asBuffer(m.key), count);
-    const next = this.roundRobin.get(topic) ?? 0;
-    this.roundRobin.set(topic, next + 1);
-    return next % count;
   }
 
   async flush(): Promise<void> {

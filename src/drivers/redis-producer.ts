@@ -10,9 +10,9 @@
  * sends EVALSHA and falls back to EVAL when the server does not know the script (after a restart).
  */
 import type { Redis } from 'ioredis';
-import { partitionForKey } from '../protocol/murmur2.js';
 import type { OutgoingMessage, ProducerDriver, SendReceipt } from './driver.js';
-import { entryFields, idOffset, keyBytes, metaKey, NEXT_ID, streamKey } from './redis-streams.js';
+import { PartitionChooser } from './outgoing.js';
+import { entryFields, idOffset, metaKey, NEXT_ID, streamKey } from './redis-streams.js';
 
 /** Entries per script call: Redis runs nothing else meanwhile, so runs stay short. */
 const RUN_ENTRIES = 500;
@@ -38,7 +38,7 @@ type AddRun = (key: string, ...args: (Buffer | string)[]) => unknown;
 export class RedisProducer implements ProducerDriver {
   /** Per topic, looked up once even when sends start together. */
   private readonly partitionCounts = new Map<string, Promise<number>>();
-  private readonly roundRobin = new Map<string, number>();
+  private readonly chooser = new PartitionChooser();
   private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly r: Redis) {
@@ -72,19 +72,6 @@ export class RedisProducer implements ProducerDriver {
     }
   }
 
-  private choosePartition(topic: string, m: OutgoingMessage, count: number): number {
-    if (m.partition !== undefined) {
-      if (m.partition < 0 || m.partition >= count) {
-        throw new Error(`topic ${topic} has no partition ${m.partition} (it has ${count})`);
-      }
-      return m.partition;
-    }
-    if (m.key !== undefined && m.key !== null) return partitionForKey(keyBytes(m.key), count);
-    const next = this.roundRobin.get(topic) ?? 0;
-    this.roundRobin.set(topic, next + 1);
-    return next % count;
-  }
-
   private async sendPipeline(topic: string, messages: readonly OutgoingMessage[]): Promise<SendReceipt> {
     await this.connect();
     const n = messages.length;
@@ -94,7 +81,7 @@ export class RedisProducer implements ProducerDriver {
     const count = await this.partitions(topic);
     const byPartition = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
-      const p = this.choosePartition(topic, messages[i], count);
+      const p = this.chooser.choose(topic, messages[i], count);
       partitions[i] = p;
       const run = byPartition.get(p);
       if (run) run.push(i);

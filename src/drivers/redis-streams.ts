@@ -15,20 +15,10 @@
  * Redis consumer groups on every partition stream, named as the group.
  */
 import type { IncomingMessage, MessageHeader, OutgoingMessage } from './driver.js';
+import { asBuffer } from './outgoing.js';
 
 export const metaKey = (topic: string) => `mq:meta:${topic}`;
 export const streamKey = (topic: string, p: number) => `mq:stream:${topic}:${p}`;
-
-const asBuffer = (v: Uint8Array | string | null | undefined): Buffer =>
-  v === null || v === undefined
-    ? Buffer.alloc(0)
-    : typeof v === 'string'
-      ? Buffer.from(v)
-      : Buffer.isBuffer(v)
-        ? v
-        : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-
-export const keyBytes = asBuffer;
 
 const V = Buffer.from('v');
 const K = Buffer.from('k');
