@@ -110,6 +110,8 @@ export interface RunnerContext {
 }
 
 const POLL_MS = 200;
+/** Lag unreadable this long (consecutive polls) ends the drain as failed. */
+const LAG_FAILURE_MS = 30_000;
 
 export class DrainRunner extends EventEmitter<DrainEvents> {
   private readonly stopping = new AbortController();
@@ -213,10 +215,23 @@ export class DrainRunner extends EventEmitter<DrainEvents> {
     let dispatching = this.threads.dispatchers.length > 0;
     let paused = false;
     const maxAhead = (rate: number) => Math.max(20_000, Math.round(rate * 2));
+    let failing = 0;
     for (;;) {
       await sleep(POLL_MS, undefined, { signal: this.stopping.signal }).catch(() => {});
-      const lag = await readLag(ctx.driver.admin, this.o.group, this.o.topic);
-      const temp = info.tempTopic ? await readLag(ctx.driver.admin, ctx.tempGroup!, info.tempTopic) : null;
+      let lag: LagSnapshot;
+      let temp: LagSnapshot | null;
+      try {
+        lag = await readLag(ctx.driver.admin, this.o.group, this.o.topic);
+        temp = info.tempTopic ? await readLag(ctx.driver.admin, ctx.tempGroup!, info.tempTopic) : null;
+        failing = 0;
+      } catch (err) {
+        // A broker restart or a slow answer: keep going for a while, as the consumers do.
+        if (++failing * POLL_MS >= LAG_FAILURE_MS)
+          return ['failed', `cannot read lag: ${(err as Error).message}`];
+        if (nowMicros() >= deadline) return ['timeout', `timeout after ${this.o.timeoutMs} ms`];
+        if (this.stopping.signal.aborted) return ['stopped', 'stopped early'];
+        continue;
+      }
       const now = nowMicros();
       if (now >= nextTick) {
         await this.tick(lag, temp, 'draining');
