@@ -118,6 +118,18 @@ describe('mq drain-backlog (worker threads, embedded broker)', () => {
     expect(Math.abs(rate - 20_000) / 20_000, `measured ${rate.toFixed(0)} msg/s`).toBeLessThan(0.05);
   });
 
+  it('--drain-ratio 0.5 stops once half of the starting backlog is committed', async () => {
+    await fillBacklog(driver, { topic: 'half', messages: 40_000, partitions: 4 });
+    const result = await drain({ topic: 'half', consumers: 1, maxRate: 10_000, drainRatio: 0.5 });
+    expect(result.outcome).toBe('drained');
+    expect(result.reason).toBe('drain ratio 0.5 reached');
+    expect(result.exitCode).toBe(0);
+    expect(result.drained.fraction).toBeGreaterThanOrEqual(0.5);
+    expect(result.endLag.messages).toBeGreaterThan(0);
+    expect(result.endLag.messages).toBe(40_000 - result.drained.messages);
+    expect(result.coverage?.missing).toBe(0);
+  });
+
   it('--fanout 4 drains through a temporary topic with 4× partitions; nothing lost; the temporary topic removed', async () => {
     await fillBacklog(driver, { topic: 'wide', messages: 100_000, partitions: 4 });
     const result = await drain({ topic: 'wide', consumers: 1, fanout: 4 });
