@@ -66,8 +66,8 @@ export function DrainLiveView({ state }: { state: DrainViewState }) {
       <Text color="cyan">{sparkline(state.drainRates, BAR)}</Text>
       <Box marginTop={1}>{t ? <PartitionRows tick={t} info={info} /> : null}</Box>
       <Box marginTop={1} flexDirection="column">
-        <Text>{`time in queue  ${t ? latencyPair(t.timeInQueue) : '—'}`}</Text>
-        <Text>{`processing     ${t ? latencyPair(t.processing) : '—'}`}</Text>
+        <Text>{`time in queue  ${state.timeInQueue ? latencyPair(state.timeInQueue) : '—'}`}</Text>
+        <Text>{`processing     ${state.processing ? latencyPair(state.processing) : '—'}`}</Text>
         <Text>
           {t
             ? `processed ${grouped(t.totals.processed)} · retried ${grouped(t.totals.retried)} · dead-lettered ${grouped(t.totals.deadLettered)} · failed ${grouped(t.totals.failed)}`

@@ -107,6 +107,15 @@ describe('drain live view', () => {
     const frame = strip(lastFrame());
     unmount();
     expect(frame).toContain('ETA never (not shrinking)');
+    // An idle interval keeps the latencies last seen.
+    const idle = {
+      ...tick,
+      timeInQueue: { ...tick.timeInQueue, count: 0 },
+      processing: { ...tick.processing, count: 0 },
+    };
+    const kept = drainViewReducer(s, { type: 'tick', tick: idle });
+    expect(kept.timeInQueue).toBe(tick.timeInQueue);
+    expect(kept.processing).toBe(tick.processing);
     expect(frame).toContain('net -200 msg/s');
     const waiting = render(createElement(DrainLiveView, { state: initialDrainView() }));
     expect(strip(waiting.lastFrame())).toBe('mq drain-backlog · measuring lag…');
