@@ -9,6 +9,10 @@
  * - Responses leave in request order: a slow Fetch holds back later responses on the same
  *   connection, as Kafka clients expect. acks=0 produces take a slot that sends nothing.
  * - At most maxInFlight requests are in progress; past that the socket stops being read.
+ * - Work that reads a lot into memory (Fetch) runs one at a time per connection through
+ *   `oneAtATime`, each once the socket has sent all but WRITE_HIGH_WATER of what it was given:
+ *   a peer that pipelines fetches and never reads the answers holds at most about two
+ *   responses in broker memory, not maxInFlight of them.
  */
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
@@ -30,6 +34,8 @@ export interface ConnectionLimits {
 }
 
 const MIN_FRAME = 8;
+/** Unsent response bytes a connection may hold before its next `oneAtATime` work waits for 'drain'. */
+const WRITE_HIGH_WATER = 1024 * 1024;
 
 export class Connection {
   readonly id: string;
@@ -39,6 +45,7 @@ export class Connection {
   private paused = false;
   private inFlightLogged = false;
   private closed = false;
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly socket: Socket,
@@ -68,6 +75,32 @@ export class Connection {
 
   get inFlight(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Runs `work` after the previous work given here has finished and the socket has drained.
+   * The check waits a macrotask first, so the previous work's response has reached the socket.
+   */
+  oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(() => this.drained())
+      .then(work);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
+  private drained(): Promise<void> {
+    if (this.closed || this.socket.writableLength <= WRITE_HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   close(): void {

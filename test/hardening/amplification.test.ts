@@ -9,11 +9,15 @@
  *   names into a set), so naming a 200-partition topic 20,000 times is not 4 million partitions.
  * - Fetch size: a fetch asking for 2 GiB gets at most --fetch-max-bytes (Kafka's fetch.max.bytes,
  *   55 MiB by default), whatever its max_bytes and partition_max_bytes say.
+ * - A reader that does not read: a client pipelining a hundred 10 MiB fetches and never reading
+ *   the answers does not make the broker read a gigabyte into memory: a connection's fetches run
+ *   one after another, each once the socket has sent what the previous one produced.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MiB, rssBytes } from '../../bench/hardening/proc.js';
 import { WireClient } from '../../bench/hardening/wire-client.js';
 import { createTopic, fetch, produce } from '../../bench/hardening/wire-ops.js';
+import { encodeFetchRequest, FetchApi } from '../../src/protocol/apis/fetch.js';
 import {
   decodeMetadataResponse,
   encodeMetadataRequest,
@@ -112,4 +116,58 @@ describe('amplification', () => {
     c.close();
     await expectServes(broker);
   }, 120_000);
+
+  it('a client that pipelines fetches and never reads the answers does not grow the broker', async () => {
+    // Reuses the 100 MiB 'backlog' partition of the previous test.
+    const pid = broker.pid!;
+    const rss0 = rssBytes(pid) ?? 0;
+    const s = await WireClient.connect(broker.port);
+    s.socket.pause(); // never reads
+    const frames = Array.from({ length: 100 }, (_, i) =>
+      WireClient.frame(FetchApi, 11, i + 1, (w) =>
+        encodeFetchRequest(w, 11, {
+          clusterId: null,
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 10 * MiB,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic: 'backlog',
+              topicId: null,
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: -1,
+                  fetchOffset: 0,
+                  lastFetchedEpoch: -1,
+                  logStartOffset: -1,
+                  partitionMaxBytes: 10 * MiB,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        }),
+      ),
+    );
+    s.write(Buffer.concat(frames));
+    let peak = rss0;
+    for (let t = 0; t < 40; t++) {
+      await new Promise((r) => setTimeout(r, 200));
+      peak = Math.max(peak, rssBytes(pid) ?? 0);
+    }
+    console.log(
+      `100 unread 10 MiB fetches: rss ${(rss0 / MiB).toFixed(0)} -> peak ${(peak / MiB).toFixed(0)} MiB`,
+    );
+    expect(peak - rss0).toBeLessThan(128 * MiB);
+    // Others are served meanwhile; the stuck connection goes when its peer does.
+    await expectServes(broker);
+    s.close();
+    expectAliveAndClean(broker);
+  }, 60_000);
 });

@@ -12,13 +12,14 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WireClient } from '../../bench/hardening/wire-client.js';
-import { createTopic, fetch } from '../../bench/hardening/wire-ops.js';
+import { createTopic, fetch, metadata } from '../../bench/hardening/wire-ops.js';
+import { ErrorCode } from '../../src/protocol/errors.js';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
 import { cliEntry } from '../../src/tools/package-root.js';
 import { expectAliveAndClean, expectServes, waitForLog } from './support.js';
 
 const MAX_REQUEST = 64 * 1024;
-const MAX_CONNECTIONS = 6;
+const MAX_CONNECTIONS = 12;
 const MAX_IN_FLIGHT = 2;
 const IDLE_MS = 400;
 
@@ -77,21 +78,26 @@ describe('broker limits', () => {
 
   it('--max-in-flight: reading pauses at the limit (logged), responses still come in order', async () => {
     const c = await WireClient.connect(broker.port);
-    // Six long polls on an empty partition, each parked for 300 ms: with two in flight at a time
-    // they take three rounds; without the limit all six would be answered after one.
-    const waitMs = 300;
-    const started = Date.now();
-    const answers = Array.from({ length: 6 }, () =>
+    // Two long polls parked for 250 ms fill the two slots; the CreateTopics behind them is not
+    // even read until one finishes: another connection does not see its topic meanwhile.
+    const waitMs = 250;
+    const order: string[] = [];
+    const polls = [1, 2].map((n) =>
       fetch(c, 'quiet', [{ partition: 0, offset: 0 }], { maxWaitMs: waitMs, minBytes: 1 }).then(() =>
-        Date.now(),
+        order.push(`fetch ${n}`),
       ),
     );
-    const times = await Promise.all(answers);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(3 * waitMs - 30);
-    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const created = createTopic(c, 'late', 1).then(() => order.push('create'));
+    await new Promise((r) => setTimeout(r, waitMs / 2));
+    const other = await WireClient.connect(broker.port);
+    const early = await metadata(other, ['late']);
+    expect(early.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    await Promise.all([...polls, created]);
+    expect(order).toEqual(['fetch 1', 'fetch 2', 'create']);
+    expect((await metadata(other, ['late'])).topics[0].errorCode).toBe(ErrorCode.NONE);
     const line = await waitForLog(broker, 'max in-flight requests reached (--max-in-flight)', 'info');
     expect(line.maxInFlight).toBe(MAX_IN_FLIGHT);
+    other.close();
     c.close();
     await expectServes(broker);
   });

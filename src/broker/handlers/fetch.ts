@@ -5,6 +5,9 @@
  *   FETCH_SESSION_ID_NOT_FOUND, which makes clients fall back to full fetches.
  * - The first batch of the first partition with data is returned even if it is larger than
  *   max_bytes / partition_max_bytes, so a consumer can always make progress.
+ * - A connection's fetches run one at a time, each once the previous answer has left the
+ *   socket (Connection.oneAtATime): a peer that pipelines fetches without reading the answers
+ *   cannot make the broker read them all into memory.
  * - max_bytes is capped at --fetch-max-bytes (Kafka's fetch.max.bytes): records are read into
  *   broker memory, so one request asking for 2 GiB must not get (and cost) 2 GiB.
  * - High watermark = last stable offset = log end (single node, no transactions).
@@ -96,7 +99,7 @@ export function fetchHandler(broker: () => Broker): ApiHandler<FetchRequest, Fet
     spec: FetchApi,
     decode: decodeFetchRequest,
     encode: encodeFetchResponse,
-    async handle(req) {
+    handle(req, ctx) {
       const b = broker();
       if (req.sessionId !== 0) {
         return {
@@ -106,17 +109,20 @@ export function fetchHandler(broker: () => Broker): ApiHandler<FetchRequest, Fet
           responses: [],
         };
       }
-      const deadline = Date.now() + Math.max(0, req.maxWaitMs);
-      const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
-      for (;;) {
-        const seen = b.waiters.snapshot(keys);
-        const { responses, bytes, errors } = await readOnce(b, req);
-        const left = deadline - Date.now();
-        if (bytes >= req.minBytes || errors || left <= 0 || b.isStopping) {
-          return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+      // One fetch of a connection at a time, once the last one's answer was sent (Connection).
+      return ctx.conn.oneAtATime(async () => {
+        const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+        const keys = req.topics.flatMap((t) => t.partitions.map((p) => partitionKey(t.topic, p.partition)));
+        for (;;) {
+          const seen = b.waiters.snapshot(keys);
+          const { responses, bytes, errors } = await readOnce(b, req);
+          const left = deadline - Date.now();
+          if (bytes >= req.minBytes || errors || left <= 0 || b.isStopping) {
+            return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses };
+          }
+          await b.waiters.wait(keys, left, seen);
         }
-        await b.waiters.wait(keys, left, seen);
-      }
+      });
     },
   };
 }
