@@ -57,7 +57,11 @@ export class Connection {
     this.id = `${socket.remoteAddress}:${socket.remotePort}`;
     socket.setNoDelay(true);
     if (limits.idleTimeoutMs > 0) {
-      socket.setTimeout(limits.idleTimeoutMs, () => {
+      // Silence with a request in progress (a long poll, a join waiting for a rebalance) is not
+      // idleness: the answer will move the socket and start the clock again.
+      socket.setTimeout(limits.idleTimeoutMs);
+      socket.on('timeout', () => {
+        if (this.pending.length > 0) return;
         this.log.info(
           { conn: this.id, idleTimeoutMs: limits.idleTimeoutMs },
           'closing idle connection (--idle-timeout)',

@@ -128,6 +128,20 @@ describe('broker limits', () => {
     await expectServes(broker);
     expectAliveAndClean(broker);
   });
+
+  it('--idle-timeout: a connection waiting on a long poll is not idle', async () => {
+    const c = await WireClient.connect(broker.port);
+    // Nothing moves on the socket for 2.5 idle timeouts, but a request is in progress.
+    const res = await fetch(c, 'quiet', [{ partition: 0, offset: 0 }], {
+      maxWaitMs: IDLE_MS * 2.5,
+      minBytes: 1,
+    });
+    expect(res.responses[0].partitions[0].errorCode).toBe(ErrorCode.NONE);
+    expect(c.closed).toBe(false);
+    // Once answered and silent, it is idle again.
+    await c.whenClosed;
+    c.close();
+  });
 });
 
 /** Starts `mq serve` with exactly these args (no --host added) and returns its ready line and stderr. */
