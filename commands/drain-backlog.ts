@@ -46,7 +46,7 @@ export default class DrainBacklog extends Command {
     }),
     burst: Flags.string({
       description: '--max-rate: unused rate kept for after a stall (token bucket size), e.g. 500ms',
-      default: '500ms',
+      default: '1s',
     }),
     'drain-ratio': Flags.string({
       description: 'fraction of the starting backlog that counts as drained',

@@ -13,7 +13,7 @@ import { loadHandler } from './handler.js';
 import type { DrainConsumerTask, DrainWorkerReport } from './messages.js';
 import { BatchProcessor, DrainStopped } from './processor.js';
 import { SharedTokenBucket } from './token-bucket.js';
-import { PeriodicCommits, WorkerLink } from './worker-kit.js';
+import { closeConsumer, PeriodicCommits, WorkerLink } from './worker-kit.js';
 
 export default async function drainConsumerWorker(task: DrainConsumerTask): Promise<DrainWorkerReport> {
   await initHistograms();
@@ -89,10 +89,7 @@ export default async function drainConsumerWorker(task: DrainConsumerTask): Prom
   commits = new PeriodicCommits(consumer, task.commitIntervalMs);
   link.post({ type: 'ready' });
   await link.stopped;
-  await commits.flush();
-  await consumer.close().catch((err: Error) => {
-    fatal ??= `close: ${err.message}`;
-  });
+  fatal ??= await closeConsumer(commits, consumer);
   await dlq?.close().catch(() => {});
   const final = report(true);
   const done = processor;

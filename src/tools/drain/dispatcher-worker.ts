@@ -17,7 +17,7 @@ import { OffsetRuns } from './coverage.js';
 import type { DispatcherTask, DrainWorkerReport } from './messages.js';
 import { encodeOrigin, ORIGIN_HEADER } from './origin.js';
 import { DrainStopped } from './processor.js';
-import { PeriodicCommits, WorkerLink } from './worker-kit.js';
+import { closeConsumer, PeriodicCommits, WorkerLink } from './worker-kit.js';
 
 export default async function dispatcherWorker(task: DispatcherTask): Promise<DrainWorkerReport> {
   await initHistograms();
@@ -106,10 +106,7 @@ export default async function dispatcherWorker(task: DispatcherTask): Promise<Dr
   commits = new PeriodicCommits(consumer, task.commitIntervalMs);
   link.post({ type: 'ready' });
   await link.stopped;
-  await commits.flush();
-  await consumer.close().catch((err: Error) => {
-    fatal ??= `close: ${err.message}`;
-  });
+  fatal ??= await closeConsumer(commits, consumer);
   await producer.close().catch((err: Error) => {
     lastError = err.message;
   });

@@ -165,14 +165,7 @@ export class BatchProcessor {
         if (wait > 0) await sleep(wait);
       }
       const started = nowMicros();
-      let k = i;
-      while (k < end) {
-        const ts = ms[k].timestamp;
-        let j = k + 1;
-        while (j < end && ms[j].timestamp === ts) j++;
-        recordMicrosWithCount(this.timeInQueue, started - ts * 1000, j - k);
-        k = j;
-      }
+      this.recordTimeInQueue(ms, i, end, started);
       let bytes = 0;
       for (let j = i; j < end; j++) bytes += ms[j].value?.length ?? 0;
       if (ms[end - 1].offset - ms[i].offset === end - 1 - i)
@@ -214,13 +207,17 @@ export class BatchProcessor {
   }
 
   /** One clock read per chunk; consecutive equal timestamps (one produce batch) in one record. */
-  private recordTimeInQueue(view: readonly HandlerMessage[], from: number, to: number): void {
-    const now = nowMicros();
+  private recordTimeInQueue(
+    ms: readonly { timestamp: number }[],
+    from: number,
+    to: number,
+    now = nowMicros(),
+  ): void {
     let k = from;
     while (k < to) {
-      const ts = view[k].timestamp;
+      const ts = ms[k].timestamp;
       let j = k + 1;
-      while (j < to && view[j].timestamp === ts) j++;
+      while (j < to && ms[j].timestamp === ts) j++;
       recordMicrosWithCount(this.timeInQueue, now - ts * 1000, j - k);
       k = j;
     }

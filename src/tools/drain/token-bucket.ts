@@ -22,7 +22,8 @@ export interface TokenBucketSpec {
   burstSec: number;
 }
 
-export const DEFAULT_BURST_SEC = 0.5;
+/** One second, as Guava's RateLimiter keeps: made-up stalls, at most a second's extra after one. */
+export const DEFAULT_BURST_SEC = 1;
 
 export function createTokenBucket(ratePerSec: number, burstSec = DEFAULT_BURST_SEC): TokenBucketSpec {
   if (!(ratePerSec > 0)) throw new RangeError(`rate must be positive, got ${ratePerSec}`);

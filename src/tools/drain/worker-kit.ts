@@ -65,6 +65,21 @@ export class WorkerLink {
   }
 }
 
+/**
+ * The end of a worker's life once stopped: the last periodic commit, then closing the consumer
+ * (which commits what was processed and leaves the group); returns why closing failed, if it did.
+ */
+export async function closeConsumer(
+  commits: PeriodicCommits,
+  consumer: ConsumerDriver,
+): Promise<string | undefined> {
+  await commits.flush();
+  return consumer.close().then(
+    () => undefined,
+    (err: Error) => `close: ${err.message}`,
+  );
+}
+
 /** Commits every `intervalMs` (one at a time); `flush()` stops the timer and waits for the last. */
 export class PeriodicCommits {
   count = 0;
