@@ -3,9 +3,10 @@
  * a collection replaces the previous one), interval and run-long histograms, the furthest offset
  * handled per partition, and — from final reports — the runs of handled offsets.
  */
+import type { Histogram } from 'hdr-histogram-js';
 import {
-  addEncoded,
   createLatencyHistogram,
+  decodeHistogram,
   encodeHistogram,
   type LatencySummary,
   summarize,
@@ -49,6 +50,8 @@ export class ReportCollector {
   readonly runs: PartitionRuns[] = [];
   private readonly positions = new Map<number, number>();
   private latest = new Map<string, DrainWorkerReport>();
+  /** The latest cumulative histogram per worker and kind. */
+  private readonly cumulative = new Map<string, Histogram>();
 
   /**
    * `reports` are keyed by worker ("consumer-3"); positions come from the workers that see
@@ -62,11 +65,10 @@ export class ReportCollector {
     const proc = createLatencyHistogram();
     try {
       for (const [key, r] of reports) {
-        this.latest.set(key, r);
-        addEncoded(tiq, r.timeInQueue);
-        addEncoded(proc, r.processing);
-        addEncoded(this.timeInQueue, r.timeInQueue);
-        addEncoded(this.processing, r.processing);
+        const before = this.latest.get(key);
+        if (before === undefined || before.atMicros <= r.atMicros) this.latest.set(key, r);
+        this.addSince(key, 'timeInQueue', r.timeInQueue, tiq, this.timeInQueue);
+        this.addSince(key, 'processing', r.processing, proc, this.processing);
         if (r.runs && r.role === 'consumer') this.runs.push(r.runs);
         if (r.role !== positionsFrom) continue;
         for (const [p, next] of Object.entries(r.positions)) {
@@ -109,11 +111,45 @@ export class ReportCollector {
     }
   }
 
+  /**
+   * Workers send their histograms cumulative (never reset), so a report that crosses the final
+   * one on its way, or is never answered, loses nothing: what is new since the worker's previous
+   * report goes into the interval and into the run's total.
+   */
+  private addSince(
+    key: string,
+    which: 'timeInQueue' | 'processing',
+    encoded: string,
+    interval: Histogram,
+    total: Histogram,
+  ): void {
+    if (encoded === '') return;
+    const now = decodeHistogram(encoded);
+    const seen = this.cumulative.get(`${key}/${which}`);
+    if (seen !== undefined && seen.totalCount > now.totalCount) {
+      // An older report that arrived after a newer one: nothing new in it.
+      now.destroy();
+      return;
+    }
+    const delta = decodeHistogram(encoded);
+    try {
+      if (seen !== undefined) delta.subtract(seen);
+      interval.add(delta);
+      total.add(delta);
+    } finally {
+      delta.destroy();
+    }
+    seen?.destroy();
+    this.cumulative.set(`${key}/${which}`, now);
+  }
+
   encoded(): { timeInQueue: string; processing: string } {
     return { timeInQueue: encodeHistogram(this.timeInQueue), processing: encodeHistogram(this.processing) };
   }
 
   destroy(): void {
+    for (const h of this.cumulative.values()) h.destroy();
+    this.cumulative.clear();
     this.timeInQueue.destroy();
     this.processing.destroy();
   }

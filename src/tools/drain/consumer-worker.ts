@@ -43,8 +43,6 @@ export default async function drainConsumerWorker(task: DrainConsumerTask): Prom
       runs: final ? p?.runs.toJSON() : undefined,
       reads: task.traceReads ? p?.takeTraces() : undefined,
     };
-    p?.timeInQueue.reset();
-    p?.processing.reset();
     return out;
   };
   const link = new WorkerLink(task.port, () => report());

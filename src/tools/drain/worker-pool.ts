@@ -43,6 +43,9 @@ export function drainWorkerFile(role: DrainRole): string {
   return compiled;
 }
 
+/** How long a report asked for just before a worker finished may take to arrive. */
+const LATE_REPLY_MS = 1000;
+
 export class DrainWorkerHandle {
   /** Loaded and waiting for 'go'. */
   readonly loaded: Promise<void>;
@@ -81,7 +84,7 @@ export class DrainWorkerHandle {
     this.done = result.then(
       (r) => {
         this.finished = true;
-        port.close();
+        this.closeWhenAnswered();
         return r;
       },
       (err: Error) => {
@@ -101,17 +104,32 @@ export class DrainWorkerHandle {
     if (!this.finished) this.port.postMessage(cmd);
   }
 
-  /** The report now; once finished, the final one (its histograms only the first time). */
-  report(): Promise<DrainWorkerReport> {
-    if (this.finished) return this.done.then((r) => this.takeFinal(r));
+  /**
+   * The report now; once finished, the final one (its read traces only the first time). A reply
+   * the worker posted just before returning can arrive after its result: it is waited for (1 s at
+   * most) and its traces kept, so none are lost at the end of a drain.
+   */
+  async report(): Promise<DrainWorkerReport> {
+    if (this.finished) return this.takeFinal(await this.done);
     const id = this.nextId++;
-    return Promise.race([
-      new Promise<DrainWorkerReport>((resolve) => {
-        this.waiting.set(id, resolve);
-        this.send({ type: 'report', id });
+    const reply = new Promise<DrainWorkerReport>((resolve) => {
+      this.waiting.set(id, resolve);
+      this.send({ type: 'report', id });
+    });
+    const first = await Promise.race([reply, this.done.then(() => null)]);
+    if (first !== null) return first;
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      reply,
+      new Promise<null>((r) => {
+        timer = setTimeout(() => r(null), LATE_REPLY_MS);
       }),
-      this.done.then((r) => this.takeFinal(r)),
     ]);
+    clearTimeout(timer);
+    this.waiting.delete(id);
+    const final = this.takeFinal(await this.done);
+    if (late === null || !late.reads?.length) return final;
+    return { ...final, reads: [...late.reads, ...(final.reads ?? [])] };
   }
 
   async stop(): Promise<DrainWorkerReport> {
@@ -124,7 +142,23 @@ export class DrainWorkerHandle {
       this.finalTaken = true;
       return r;
     }
-    return { ...r, timeInQueue: '', processing: '', reads: undefined };
+    // Histograms are cumulative: handing them out again adds nothing.
+    return { ...r, reads: undefined };
+  }
+
+  /** Closes the port once the replies asked for have come (or after LATE_REPLY_MS). */
+  private closeWhenAnswered(): void {
+    if (this.waiting.size === 0) {
+      this.port.close();
+      return;
+    }
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (this.waiting.size === 0 || Date.now() - started > LATE_REPLY_MS) {
+        clearInterval(poll);
+        this.port.close();
+      }
+    }, 10);
   }
 }
 
