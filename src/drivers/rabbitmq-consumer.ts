@@ -47,6 +47,7 @@ interface Session {
   conn: ChannelModel;
   channel: Channel;
   live: boolean;
+  consumerTags: string[];
 }
 
 interface Delivery {
@@ -93,7 +94,7 @@ export class RabbitConsumer implements ConsumerDriver {
       const admin = new ResilientChannel(conn);
       const topology = new RabbitTopology(admin, this.cfg.queueType);
       const channel = await conn.createChannel();
-      const session: Session = { conn, channel, live: true };
+      const session: Session = { conn, channel, live: true, consumerTags: [] };
       const lost = (err?: Error) => {
         if (!session.live) return;
         session.live = false;
@@ -125,10 +126,11 @@ export class RabbitConsumer implements ConsumerDriver {
       }
       await admin.close();
       for (const [queue, partition] of queues) {
-        await channel.consume(queue, (msg) => {
+        const { consumerTag } = await channel.consume(queue, (msg) => {
           if (msg === null) lost(new Error(`RabbitMQ cancelled the consumer of ${queue} (queue deleted?)`));
           else this.deliver({ session, partition, msg });
         });
+        session.consumerTags.push(consumerTag);
       }
       this.session = session;
     } catch (err) {
@@ -218,6 +220,10 @@ export class RabbitConsumer implements ConsumerDriver {
     const s = this.session;
     this.session = null;
     if (s?.live) {
+      // Cancel first and wait for each cancel-ok: the acks sent before it are then settled by
+      // the queue (basic.ack has no reply; a quorum queue could otherwise see the channel go
+      // before the settlements and requeue messages that were handled).
+      for (const tag of s.consumerTags) await s.channel.cancel(tag).catch(() => {});
       s.live = false;
       await s.conn.close().catch(() => {});
     }
