@@ -103,6 +103,12 @@ export interface IncomingBatch {
   messages: readonly IncomingMessage[];
   /** The partition's end offset when fetched, -1 when unknown. */
   highWatermark: number;
+  /**
+   * Entries taken over from a group member that read them and never acknowledged them (it died):
+   * Redis Streams' XCLAIM. They come outside the partition's offset order, after later entries
+   * this consumer already had; a checker reads them as a stream of their own.
+   */
+  claimed?: boolean;
 }
 
 /** The first value of header `key`, or undefined. */

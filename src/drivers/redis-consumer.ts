@@ -7,7 +7,7 @@
  * Each read's entries are handed to onBatch one partition at a time, in ID order; they are acked
  * after onBatch returned: after every read with autoCommit, else by commit(). Entries another
  * consumer read and did not ack (it crashed) are found with XPENDING once idle for `claimIdleMs`
- * and taken over with XCLAIM, so a group loses nothing to a dead member. A clean close leaves no pending entry
+ * and taken over with XCLAIM (batches marked `claimed`), so a group loses nothing to a dead member. A clean close leaves no pending entry
  * behind when everything was acked, and then removes its consumer name from the group.
  *
  * Messages carry their offsets (redis-streams.ts); batches carry highWatermark -1 (a read does
@@ -98,10 +98,15 @@ export class RedisConsumer implements ConsumerDriver {
 
   private async run(onBatch: (batch: IncomingBatch) => void | Promise<void>): Promise<void> {
     const { topic, group } = this.settings;
-    const deliver = async (p: number, entries: RawEntry[]) => {
+    const deliver = async (p: number, entries: RawEntry[], claimed = false) => {
       const live = entries.filter((e) => e[1] !== null);
       if (live.length > 0) {
-        await onBatch({ topic, partition: p, messages: live.map(toMessage), highWatermark: -1 });
+        const messages = live.map(toMessage);
+        await onBatch(
+          claimed
+            ? { topic, partition: p, messages, highWatermark: -1, claimed }
+            : { topic, partition: p, messages, highWatermark: -1 },
+        );
       }
       if (group) for (const e of entries) this.unacked[p].push(e[0].toString());
       else if (entries.length > 0) this.positions[p] = entries[entries.length - 1][0].toString();
@@ -110,7 +115,7 @@ export class RedisConsumer implements ConsumerDriver {
       if (group && Date.now() - this.lastClaim >= Math.min(1000, this.cfg.claimIdleMs)) {
         this.lastClaim = Date.now();
         for (let p = 0; p < this.keys.length && !this.stopping; p++) {
-          await deliver(p, await this.claim(this.keys[p], group));
+          await deliver(p, await this.claim(this.keys[p], group), true);
         }
       }
       const args = group ? ['XREADGROUP', 'GROUP', group, this.consumerName] : ['XREAD'];

@@ -74,8 +74,13 @@ export default async function consumerWorker(
     }
   };
 
+  let claims = 0;
   const processBatch = (b: IncomingBatch) => {
-    outbox.write(readEvent(c, b.partition, b.messages, ts()));
+    // Entries taken over from a dead member arrive outside offset order: each such batch is
+    // recorded as a reader of its own, so it is checked for order within itself, and its
+    // offsets count as redeliveries for the group, never as this consumer stepping back.
+    const reader = b.claimed ? `${c}~claim${++claims}` : c;
+    outbox.write(readEvent(reader, b.partition, b.messages, ts()));
     summary.acked += b.messages.length;
   };
 

@@ -207,6 +207,10 @@ function checkOptions(driver: string, o: VerifyLossOptions, faults: readonly Fau
     'verify-loss',
   );
   if (!(o.messages > 0)) throw new VerifySetupError('--messages must be at least 1');
+  if (driver !== 'mq' && o.consumerMode === 'at-most-once')
+    throw new VerifySetupError(
+      `--commit before (commit, then process) needs the mq driver; driver "${driver}" acknowledges each batch after it was handled`,
+    );
   if (o.brokers && faults.some((f) => needsBroker(f) || needsProxy(f)))
     throw new VerifySetupError(
       `${faults.find((f) => needsBroker(f) || needsProxy(f))!.kind} needs the embedded broker: drop --brokers`,

@@ -6,8 +6,8 @@
  *
  * For the `mq` driver it is mq's own client Consumer, configured for that (no auto-commit). For
  * other drivers it is their driver consumer: no assignment events, and commits are left to the
- * driver (commit() answers false and nothing is recorded), which the checker handles as a
- * consumer without a known commit.
+ * driver, which acknowledges each batch after it was handled (commit() answers false and nothing
+ * is recorded), which the checker handles as a consumer without a known commit.
  */
 
 import { Consumer } from '../../client/index.js';
@@ -117,7 +117,10 @@ class DriverVerifyConsumer implements VerifyConsumer {
       topic: s.topic,
       group: this.driver.capabilities.consumerGroups ? s.group : undefined,
       fromBeginning: true,
-      autoCommit: false,
+      // The driver acknowledges each batch once onBatch returned (at-least-once): without it an
+      // engine that tracks deliveries (Redis' pending entries, RabbitMQ's unacked) would hold
+      // every message read until the consumer closes.
+      autoCommit: true,
     });
   }
 
