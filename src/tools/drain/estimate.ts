@@ -72,7 +72,11 @@ export function estimateCapacity(i: EstimateInputs): {
     );
   }
   if (!Number.isFinite(per)) {
-    basis.push('nothing to read and no --work: the drain speed is unknown');
+    basis.push(
+      i.lag > 0
+        ? 'no read rate measured (a queue without offsets is not read aside) and no --work: the drain speed is unknown'
+        : 'nothing to read and no --work: the drain speed is unknown',
+    );
     return {
       perConsumerRate: null,
       effectiveConsumers: effective,
@@ -106,8 +110,11 @@ export async function estimateDrain(
   sampleMs: number,
 ): Promise<DrainEstimate> {
   const first = await readLag(driver.admin, o.group, o.topic);
+  // A queue without offsets cannot be read aside without taking the messages: no read rate.
   const [probe] = await Promise.all([
-    probeTopic(driver, o.topic, { maxMs: sampleMs, maxMessages: Number.POSITIVE_INFINITY }),
+    driver.capabilities.offsets
+      ? probeTopic(driver, o.topic, { maxMs: sampleMs, maxMessages: Number.POSITIVE_INFINITY })
+      : { readRate: null, bytesPerMessage: null },
     sleep(sampleMs),
   ]);
   const last = await readLag(driver.admin, o.group, o.topic);

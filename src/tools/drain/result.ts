@@ -6,7 +6,8 @@
  * (compressed base64, metrics/histogram.ts) so results can be merged or re-analysed exactly.
  * Counts: `processed` includes redeliveries; `coverage` is the drain's own at-least-once check —
  * every offset between the starting and the final committed offset must have been handled
- * (processed or dead-lettered); `coverage.missing` > 0 is a failure.
+ * (processed or dead-lettered); `coverage.missing` > 0 is a failure. It is null for a fan-out
+ * whose temporary topic was kept, and for engines without offsets (RabbitMQ).
  */
 import { z } from 'zod';
 import { type LatencySummary, summarize } from '../../metrics/histogram.js';
@@ -133,7 +134,9 @@ export function buildDrainResult(run: DrainRun, meta: ResultMeta): DrainResult {
   const o = meta.options;
   const { info, endLag, totals } = run;
   const secs = Math.max(run.durationSec, 1e-6);
-  const coverage = run.fanout && !run.fanout.removed ? null : checkCoverage(run);
+  // Without offsets (RabbitMQ: log ends unknown) there is nothing to check handled offsets against.
+  const offsets = run.info.startLag.partitions.every((p) => p.endOffset >= 0);
+  const coverage = (run.fanout && !run.fanout.removed) || !offsets ? null : checkCoverage(run);
   const warnings = [...run.warnings];
   if (coverage && coverage.missing > 0) {
     warnings.push(`${coverage.missing} committed messages were never handled: at-least-once was broken`);

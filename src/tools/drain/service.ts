@@ -54,8 +54,12 @@ export async function runDrain(o: DrainOptions, hooks: DrainHooks = {}): Promise
   await initHistograms();
   return withDriver(o, async (driver, partitions) => {
     const startLag = await readLag(driver.admin, o.group, o.topic);
+    // A queue without offsets cannot be read aside without taking the messages: no probe there,
+    // and the backlog's size in bytes stays unknown.
     const probe =
-      startLag.total > 0 ? await probeTopic(driver, o.topic, { maxMs: 1000, maxMessages: 2000 }) : null;
+      startLag.total > 0 && driver.capabilities.offsets
+        ? await probeTopic(driver, o.topic, { maxMs: 1000, maxMessages: 2000 })
+        : null;
     const dlq = o.processing.dlqTopic;
     if (dlq && (await driver.admin.partitionCount(dlq)) === null) {
       await driver.admin.createTopic(dlq, partitions);
