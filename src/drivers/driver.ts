@@ -35,6 +35,11 @@ export interface DriverCapabilities {
   maxInFlight: boolean;
   /** Consumer lag per partition is available from the admin. */
   lag: boolean;
+  /**
+   * Messages have offsets in their partition (receipts and deliveries carry them, lag counts
+   * them). Without: offset -1 everywhere, and a message is known by its stamp alone.
+   */
+  offsets: boolean;
 }
 
 export interface DriverOptions {
@@ -87,7 +92,13 @@ export interface MessageHeader {
 
 /** Shaped like the wire record, so a driver can hand over decoded records without copying. */
 export interface IncomingMessage {
+  /** Offset in the partition; -1 for a driver without offsets. */
   offset: number;
+  /**
+   * The engine says it delivered this message before (AMQP's redelivered flag), so it may come
+   * outside queue order. Only drivers without offsets set it.
+   */
+  redelivered?: boolean;
   /** Record timestamp, ms since the epoch. */
   timestamp: number;
   key: Uint8Array | null;

@@ -45,6 +45,7 @@ export const KAFKAJS_CAPABILITIES: DriverCapabilities = {
   acks: [-1, 0, 1],
   maxInFlight: true,
   lag: true,
+  offsets: true,
 };
 
 const GROUP_JOIN_TIMEOUT_MS = 30_000;

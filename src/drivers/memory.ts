@@ -28,6 +28,7 @@ export const MEMORY_CAPABILITIES: DriverCapabilities = {
   acks: [-1, 1],
   maxInFlight: false,
   lag: false,
+  offsets: true,
 };
 
 interface Topic {

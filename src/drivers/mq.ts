@@ -31,6 +31,7 @@ export const MQ_CAPABILITIES: DriverCapabilities = {
   acks: [-1, 0, 1],
   maxInFlight: true,
   lag: true,
+  offsets: true,
 };
 
 export function createMqDriver(opts: DriverOptions): Driver {

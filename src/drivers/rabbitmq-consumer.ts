@@ -251,5 +251,13 @@ function toMessage(m: ConsumeMessage): IncomingMessage {
     else headers.push({ key: k, value: toBytes(v) });
   }
   const ts = m.properties.timestamp;
-  return { offset: -1, timestamp: typeof ts === 'number' ? ts : 0, key, value: m.content, headers };
+  const out: IncomingMessage = {
+    offset: -1,
+    timestamp: typeof ts === 'number' ? ts : 0,
+    key,
+    value: m.content,
+    headers,
+  };
+  if (m.fields.redelivered) out.redelivered = true;
+  return out;
 }

@@ -42,7 +42,7 @@ import {
 } from './rabbitmq-topology.js';
 
 /** `offsets: false` — no per-partition offsets, no seeking or replay. */
-export const RABBITMQ_CAPABILITIES: DriverCapabilities & { offsets: boolean } = {
+export const RABBITMQ_CAPABILITIES: DriverCapabilities = {
   idempotence: false,
   consumerGroups: true,
   compression: ['none'],

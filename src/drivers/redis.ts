@@ -36,7 +36,7 @@ import { RedisProducer } from './redis-producer.js';
 import { fieldMap, idOffset, metaKey, streamKey } from './redis-streams.js';
 
 /** `offsets: true` — dense per-partition offsets in receipts, messages and lag. */
-export const REDIS_CAPABILITIES: DriverCapabilities & { offsets: boolean } = {
+export const REDIS_CAPABILITIES: DriverCapabilities = {
   idempotence: false,
   consumerGroups: true,
   compression: ['none'],

@@ -17,6 +17,11 @@ import { readEvent } from './read-event.js';
 
 export interface DrainOptions {
   driver: DriverSpec;
+  /**
+   * A driver without offsets cannot re-read a log: the final read is then this group's, of what
+   * its consumers left in the queues, until the lag is 0.
+   */
+  group: string | null;
   topic: string;
   partitions: number;
   timeoutMs: number;
@@ -30,6 +35,7 @@ export interface DrainResult {
 }
 
 export async function finalDrain(o: DrainOptions): Promise<DrainResult> {
+  if (o.group !== null) return drainQueues(o, o.group);
   const ends = await logEnds(o).catch(() => null);
   const reached = new Array<number>(o.partitions).fill(0);
   const known = ends ?? new Array<number>(o.partitions).fill(-1);
@@ -139,4 +145,41 @@ async function drainWithDriver(
     await consumer.close().catch(() => {});
     await driver.close().catch(() => {});
   }
+}
+
+/**
+ * Without offsets: the group reads what is left until its lag has been 0 for 500 ms (or the
+ * timeout). A partition's drain event then says end = reached = messages taken from it; end -1
+ * when the queues were not emptied in time.
+ */
+async function drainQueues(o: DrainOptions, group: string): Promise<DrainResult> {
+  const driver = createDriver(o.driver.name, o.driver.options);
+  const consumer = driver.createConsumer({ topic: o.topic, group, fromBeginning: true, autoCommit: true });
+  const taken = new Array<number>(o.partitions).fill(0);
+  let emptied = false;
+  let last = Date.now();
+  const deadline = Date.now() + o.timeoutMs;
+  try {
+    await consumer.start((b) => {
+      last = Date.now();
+      o.sink.write(readEvent(DRAIN_CONSUMER, b.partition, b.messages, o.clock()));
+      taken[b.partition] += b.messages.length;
+    });
+    while (Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (Date.now() - last < 500) continue;
+      const lag = await driver.admin.lag(group, o.topic).catch(() => null);
+      if (lag?.every((p) => p.lag === 0)) {
+        emptied = true;
+        break;
+      }
+    }
+  } finally {
+    await consumer.close().catch(() => {});
+    await driver.close().catch(() => {});
+  }
+  const partitions = taken.map((n, partition) => ({ partition, end: emptied ? n : -1, reached: n }));
+  for (const p of partitions)
+    o.sink.write({ t: 'drain', ts: o.clock(), pt: p.partition, end: p.end, reached: p.reached });
+  return { reachedEnd: emptied, partitions };
 }

@@ -8,16 +8,19 @@
  * defaults to 1.
  *
  *   {"t":"meta","v":1,"at":ISO,"topic","partitions","producers","consumers","keys","group",
- *    "expect","idempotent","acks","maxInFlight","consumerMode","flush","driver"}   first line
+ *    "expect","idempotent","acks","maxInFlight","consumerMode","flush","driver","offsets"?}
+ *        first line; offsets:false = a driver without offsets (reads carry offset -1)
  *   {"t":"send","ts","p":producer,"s":firstSeq,"n","pt"?}   send invoked (written BEFORE sending,
  *                                                           so a crash leaves it indeterminate)
  *   {"t":"ok","ts","p","s","n","pt","o":firstOffset}       acknowledged: seq s+i at offset o+i
  *                                                           (o = -1 when unknown, e.g. acks=0)
  *   {"t":"fail","ts","p","s","n","e":error}                definitely not written
  *   {"t":"info","ts","p","s","n","e":error}                indeterminate (timeout, connection lost)
- *   {"t":"read","ts","c":consumer,"pt","r":[offset,producer,seq,...],"k":[key|null,...]?}
- *        records processed by a consumer, in offset order; producer -1 = no stamp. Consumer
- *        "drain" is the final read of the whole log; all other consumers are one group.
+ *   {"t":"read","ts","c":consumer,"pt","r":[offset,producer,seq,...],"k":[key|null,...]?,
+ *    "rd":[index,...]?}
+ *        records processed by a consumer, in offset order; producer -1 = no stamp; rd = the
+ *        records the engine flagged as delivered before. Consumer "drain" is the final read of
+ *        the whole log (without offsets: of what the group left); all others are one group.
  *   {"t":"commit","ts","c","pt","o":nextOffset,"ok":false?,"e"?}   ok:false = outcome unknown
  *   {"t":"assign","ts","c","pts":[partition,...]}  /  {"t":"revoke",...}
  *   {"t":"fault","ts","kind","phase":"start"|"end","target"?}
@@ -52,6 +55,11 @@ export interface MetaEvent {
   consumerMode?: ConsumerMode;
   flush?: string | null;
   driver?: string;
+  /**
+   * false: the driver has no offsets (RabbitMQ). Reads carry offset -1, a message is known by
+   * its stamp, and the final read is the group's own (see checker/queue-reads.ts).
+   */
+  offsets?: boolean;
 }
 
 export interface SendEvent {
@@ -90,6 +98,8 @@ export interface ReadEvent {
   /** Flattened (offset, producer, seq) triples. */
   r: number[];
   k?: (string | null)[];
+  /** Indexes (into the messages) of those the engine flagged as delivered before. */
+  rd?: number[];
 }
 
 export interface CommitEvent {
@@ -187,6 +197,11 @@ export function parseEvent(line: string, lineNo: number): HistoryEvent {
         throw bad(lineNo, 'read needs c, pt and r as offset,producer,seq triples');
       if (e.k !== undefined && (!Array.isArray(e.k) || e.k.length * 3 !== r.length))
         throw bad(lineNo, 'read: k needs one key per record');
+      if (
+        e.rd !== undefined &&
+        (!Array.isArray(e.rd) || !e.rd.every((i) => isInt(i) && i >= 0 && i * 3 < r.length))
+      )
+        throw bad(lineNo, 'read: rd needs indexes of its records');
       break;
     }
     case 'commit':

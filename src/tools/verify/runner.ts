@@ -107,6 +107,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       options: { brokers: o.bootstrap, clientId: 'mq-verify', requestTimeoutMs: o.requestTimeoutMs },
     };
     const driver = createDriver(spec.name, spec.options);
+    const offsets = driver.capabilities.offsets;
     try {
       await driver.admin.createTopic(o.topic, o.partitions);
     } catch (err) {
@@ -135,6 +136,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       consumerMode: o.consumerMode,
       flush: o.flush,
       driver: o.driver,
+      ...(offsets ? {} : { offsets: false }),
     });
     const pool = createVerifyPool(o.threads, o.producers + o.consumers + 2, sink, (m) => this.emit('log', m));
     let ticker: NodeJS.Timeout | null = null;
@@ -206,6 +208,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       this.phase = 'drain';
       const drain = await finalDrain({
         driver: spec,
+        group: offsets ? null : o.group,
         topic: o.topic,
         partitions: o.partitions,
         timeoutMs: o.drainTimeoutMs,
@@ -272,7 +275,11 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       let lastConsumed = -1;
       let quietSince = Date.now();
       while (Date.now() < deadline) {
-        if (driver.capabilities.lag) {
+        if (driver.capabilities.lag && !driver.capabilities.offsets) {
+          // A queue: caught up once nothing waits in the group's queues (unacked are not lag).
+          const lag = await driver.admin.lag(this.o.group, this.o.topic).catch(() => null);
+          if (lag?.every((p) => p.lag === 0)) return;
+        } else if (driver.capabilities.lag) {
           const lag = await driver.admin.lag(this.o.group, this.o.topic).catch(() => null);
           // Read up to the end, and, where the driver keeps the commits, acknowledged up to it:
           // entries a crashed member left unacknowledged are taken over only after a while

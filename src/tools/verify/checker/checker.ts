@@ -31,6 +31,7 @@ import {
   type MessageClass,
   ProducerLedger,
 } from './producers.js';
+import { QueueReads } from './queue-reads.js';
 import { type AnomalyKind, type CheckReport, type DrainStatus, emptyAnomalies, isAnomaly } from './report.js';
 
 export interface CheckOptions {
@@ -62,6 +63,8 @@ export class LossChecker implements HistorySink {
   private readonly drainStream: LogStream;
   private readonly content = new PartitionContent();
   private readonly consumers: ConsumerTracker;
+  /** Set by a meta line saying the driver has no offsets: reads are checked by QueueReads. */
+  private queue: QueueReads | null = null;
   private readonly drains = new Map<number, { end: number; reached: number }>();
   private drainRead = false;
   private consumerLostCertain = 0;
@@ -84,6 +87,7 @@ export class LossChecker implements HistorySink {
     switch (e.t) {
       case 'meta':
         this.meta = e;
+        if (e.offsets === false) this.queue ??= new QueueReads(this.book, this.consumers);
         break;
       case 'send':
         this.ledger.invoked(e.p, e.s, e.n ?? 1, e.pt, e.ts);
@@ -94,7 +98,9 @@ export class LossChecker implements HistorySink {
         this.ledger.outcome(e.t, e.p, e.s, e.n ?? 1, e.t === 'ok' ? e.pt : undefined, e.ts);
         break;
       case 'read':
-        if (e.c === DRAIN_CONSUMER) this.drainReadEvent(e);
+        // Without offsets the final read is the group's own, of what its consumers left.
+        if (this.queue) this.queue.read(e, this.ledger);
+        else if (e.c === DRAIN_CONSUMER) this.drainReadEvent(e);
         else this.groupRead(e);
         break;
       case 'commit':
@@ -161,11 +167,13 @@ export class LossChecker implements HistorySink {
     const idem = this.meta?.idempotent ?? null;
     let anomalies = 0;
     for (const k of Object.keys(a) as AnomalyKind[]) if (isAnomaly(k, expect, idem)) anomalies += a[k];
-    return { ...this.ledger.live, consumed: this.groupStream.offsets, anomalies };
+    const consumed = this.queue ? this.queue.consumed : this.groupStream.offsets;
+    return { ...this.ledger.live, consumed, anomalies };
   }
 
   /** One past the highest offset of `pt` the group processed (-Infinity: none). */
   groupReach(pt: number): number {
+    if (this.queue) return Number.NEGATIVE_INFINITY;
     return this.groupStream.covered(pt).max;
   }
 
@@ -186,12 +194,19 @@ export class LossChecker implements HistorySink {
     a.keySplit = this.consumers.keySplits;
     a.inconsistentOffset = this.content.inconsistent;
     a.consumerLost = this.consumerLostCertain + this.consumerLostUnseen;
+    const q = this.queue;
+    if (q) {
+      a.logDuplicate = q.duplicates;
+      a.reordered = q.reordered;
+      a.redelivered = q.redelivered;
+    }
     return a;
   }
 
   finish(): CheckReport {
     const expect = this.expectation();
     const idempotent = this.meta?.idempotent ?? null;
+    const q = this.queue;
     const drainRan = this.drainRead || this.drains.size > 0;
     const partitionCount = this.meta?.partitions ?? Math.max(-1, ...this.drains.keys()) + 1;
     const reached = (pt: number) => {
@@ -205,10 +220,11 @@ export class LossChecker implements HistorySink {
     const otherRuns = new Map<string, RunExamples>();
     const totals = this.ledger.classify(
       {
-        drainRan,
+        // Without offsets the final read took what was left: in the log = read by anyone.
+        drainRan: drainRan && !q,
         drainReachedEnd: reached,
         drainReachedAllEnds: allEnds,
-        laneMax: (pt, p) => authority.laneMax(pt, p),
+        laneMax: (pt, p) => (q ? q.laneMax(pt, p) : authority.laneMax(pt, p)),
       },
       (m) => lostRuns.add(m, lostDetail(m)),
       (kind, producer, seq, partition) => {
@@ -235,8 +251,10 @@ export class LossChecker implements HistorySink {
     authority.publish(this.book);
 
     const anomalies = this.partialAnomalies();
-    anomalies.logDuplicate = authority.duplicates;
-    anomalies.reordered = authority.reordered;
+    if (!q) {
+      anomalies.logDuplicate = authority.duplicates;
+      anomalies.reordered = authority.reordered;
+    }
     anomalies.lost = totals.lostCertain + totals.lostUnseen;
     anomalies.skipped = this.consumers.skipped;
     anomalies.failedButRead = totals.failedButRead;
@@ -258,7 +276,7 @@ export class LossChecker implements HistorySink {
         recovered: totals.recovered,
         read: totals.read,
         consumed: totals.consumed,
-        unstamped: authority.unstamped,
+        unstamped: q ? q.unstamped : authority.unstamped,
       },
       anomalies,
       counted,
@@ -269,7 +287,9 @@ export class LossChecker implements HistorySink {
         indeterminate: totals.lostIndeterminate,
       },
       consumerLost:
-        group && drainRan ? { certain: this.consumerLostCertain, unseen: this.consumerLostUnseen } : null,
+        group && drainRan && !q
+          ? { certain: this.consumerLostCertain, unseen: this.consumerLostUnseen }
+          : null,
       drain: {
         ran: drainRan,
         reachedEnd: allEnds,

@@ -172,13 +172,14 @@ export class ConsumerTracker {
           });
       }
       const key = k?.[i / 3];
-      if (key !== undefined && key !== null && p >= 0) this.key(c, st, pt, key, p, s, o, ts);
+      if (key !== undefined && key !== null && p >= 0) this.keyRead(c, st, pt, key, p, s, o, ts);
     }
   }
 
-  private key(
+  /** Key placement and per-key order of one read record (offset -1: a driver without offsets). */
+  keyRead(
     c: string,
-    st: PartState,
+    st: Pick<PartState, 'keys'>,
     pt: number,
     key: string,
     p: number,
@@ -193,7 +194,7 @@ export class ConsumerTracker {
       if (this.book.wants('keySplit'))
         this.book.add('keySplit', {
           partition: pt,
-          offset: o,
+          ...(o >= 0 ? { offset: o } : {}),
           ts,
           detail: `key ${JSON.stringify(key)} in partitions ${home} and ${pt}`,
         });
@@ -213,7 +214,7 @@ export class ConsumerTracker {
           producer: p,
           seq: s,
           partition: pt,
-          offset: o,
+          ...(o >= 0 ? { offset: o } : {}),
           ts,
           detail: `key ${JSON.stringify(key)}: seq ${s} after seq ${last}`,
         });
