@@ -29,7 +29,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { crc32c } from '@node-rs/crc32';
-import { MalformedFrameError, Reader } from './reader.js';
+import { MalformedFrameError } from './reader.js';
 import {
   BATCH_HEADER_SIZE,
   BatchAttr,
@@ -332,34 +332,72 @@ export function encodeRecordBatch(opts: EncodeBatchOptions): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-/** Zigzag varlong read with double arithmetic (exact to 2^53; timestamps are far below). */
-function readVarlong(r: Reader): number {
+// Records are decoded with a cursor shared by the helpers below (no Reader method per field, no
+// result objects): the consumer's hot path. Every read is bounded by the end of the record or
+// batch it belongs to, and every length is checked before anything is made from it.
+let at = 0;
+
+function malformed(what: string): never {
+  throw new MalformedFrameError(what);
+}
+
+function byteAt(buf: Buffer, end: number): number {
+  return at < end ? buf[at++] : malformed('record field runs past the end of its record');
+}
+
+/** Unsigned varint of at most 5 bytes (32-bit fields). */
+function uvarintAt(buf: Buffer, end: number): number {
+  let b = byteAt(buf, end);
+  if (b < 0x80) return b;
+  let v = b & 0x7f;
+  b = byteAt(buf, end);
+  v |= (b & 0x7f) << 7;
+  if (b < 0x80) return v;
+  b = byteAt(buf, end);
+  v |= (b & 0x7f) << 14;
+  if (b < 0x80) return v;
+  b = byteAt(buf, end);
+  v |= (b & 0x7f) << 21;
+  if (b < 0x80) return v;
+  b = byteAt(buf, end);
+  if (b >= 0x80) malformed('varint longer than 5 bytes');
+  return v + b * 0x10000000;
+}
+
+function varintAt(buf: Buffer, end: number): number {
+  const u = uvarintAt(buf, end);
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/** Zigzag varlong with double arithmetic (exact to 2^53; timestamps are far below). */
+function varlongAt(buf: Buffer, end: number): number {
   let u = 0;
   let scale = 1;
   for (let i = 0; i < 10; i++) {
-    const b = r.uint8();
+    const b = byteAt(buf, end);
     u += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    if (b < 0x80) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
     scale *= 0x80;
   }
-  throw new MalformedFrameError('varlong longer than 10 bytes');
+  return malformed('varlong longer than 10 bytes');
 }
 
-function readBytesField(r: Reader): Buffer | null {
-  const n = r.varint();
+function bytesAt(buf: Buffer, end: number): Buffer | null {
+  const n = varintAt(buf, end);
   if (n === -1) return null;
-  if (n < -1) throw new MalformedFrameError(`negative length ${n} in a record`);
-  return r.raw(n);
+  if (n < -1) malformed(`negative length ${n} in a record`);
+  if (n > end - at) malformed(`record field of ${n} bytes with ${end - at} left`);
+  const v = buf.subarray(at, at + n);
+  at += n;
+  return v;
 }
 
 /** A header key: short ASCII decoded by hand (no Buffer view, no native call), else as UTF-8. */
-function readHeaderKey(r: Reader): string {
-  const n = r.varint();
-  if (n < 0 || n > r.remaining)
-    throw new MalformedFrameError(`record header key length ${n} with ${r.remaining} left`);
-  const buf = r.buf;
-  const start = r.offset;
-  r.offset += n;
+function headerKeyAt(buf: Buffer, end: number): string {
+  const n = varintAt(buf, end);
+  if (n < 0 || n > end - at) malformed(`record header key length ${n} with ${end - at} left`);
+  const start = at;
+  at += n;
   if (n <= 32) {
     let key = '';
     for (let i = start; i < start + n; i++) {
@@ -372,27 +410,26 @@ function readHeaderKey(r: Reader): string {
   return buf.toString('utf8', start, start + n);
 }
 
-function readRecord(r: Reader, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
-  const length = r.varint();
-  if (length < 0 || length > r.remaining) {
-    throw new MalformedFrameError(`record length ${length} with ${r.remaining} bytes left`);
-  }
-  const end = r.offset + length;
-  r.int8(); // attributes: unused
-  const timestampDelta = readVarlong(r);
-  const offsetDelta = r.varint();
-  const key = readBytesField(r);
-  const value = readBytesField(r);
-  const headerCount = r.varint();
-  if (headerCount < 0 || headerCount > r.remaining) {
-    throw new MalformedFrameError(`${headerCount} record headers claimed with ${r.remaining} bytes left`);
-  }
+/** The record at `at`, within the records that end at `limit`; leaves `at` after it. */
+function recordAt(buf: Buffer, limit: number, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+  const length = varintAt(buf, limit);
+  if (length < 0 || length > limit - at) malformed(`record length ${length} with ${limit - at} bytes left`);
+  const end = at + length;
+  at++; // attributes: unused
+  const timestampDelta = varlongAt(buf, end);
+  const offsetDelta = varintAt(buf, end);
+  const key = bytesAt(buf, end);
+  const value = bytesAt(buf, end);
+  const headerCount = varintAt(buf, end);
+  // A header takes at least 2 bytes (key length, value length).
+  if (headerCount < 0 || headerCount * 2 > end - at)
+    malformed(`${headerCount} record headers claimed with ${end - at} bytes left`);
   const headers = new Array<RecordHeader>(headerCount);
   for (let i = 0; i < headerCount; i++) {
-    const key = readHeaderKey(r);
-    headers[i] = { key, value: readBytesField(r) };
+    const hk = headerKeyAt(buf, end);
+    headers[i] = { key: hk, value: bytesAt(buf, end) };
   }
-  if (r.offset !== end) throw new MalformedFrameError(`record length ${length} does not match its fields`);
+  if (at !== end) malformed(`record length ${length} does not match its fields`);
   return {
     offset: header.baseOffset + offsetDelta,
     timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
@@ -426,9 +463,13 @@ export function decodeRecordBatch(buf: Buffer, pos = 0, opts: DecodeOptions = {}
   const header = readBatchHeader(buf, pos);
   const compression = COMPRESSION_NAMES[header.attributes & BatchAttr.CompressionMask] ?? 'unknown';
 
-  let r: Reader;
+  let data: Buffer;
+  let from: number;
+  let to: number;
   if (compression === 'none') {
-    r = new Reader(buf, pos + BATCH_HEADER_SIZE, pos + size);
+    data = buf;
+    from = pos + BATCH_HEADER_SIZE;
+    to = pos + size;
   } else if (compression === 'gzip') {
     const limit = opts.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED;
     let plain: Buffer;
@@ -437,20 +478,22 @@ export function decodeRecordBatch(buf: Buffer, pos = 0, opts: DecodeOptions = {}
     } catch (err) {
       throw new MalformedFrameError(`gzip records do not decompress: ${(err as Error).message}`);
     }
-    r = new Reader(plain);
+    data = plain;
+    from = 0;
+    to = plain.length;
   } else {
     throw new UnsupportedCompressionError(compression);
   }
 
   const count = header.recordCount;
-  if (count < 0 || count * MIN_RECORD_SIZE > r.remaining) {
-    throw new MalformedFrameError(`${count} records claimed with ${r.remaining} bytes of records`);
+  if (count < 0 || count * MIN_RECORD_SIZE > to - from) {
+    throw new MalformedFrameError(`${count} records claimed with ${to - from} bytes of records`);
   }
   const logAppendTime = (header.attributes & BatchAttr.LogAppendTime) !== 0;
   const records = new Array<DecodedRecord>(count);
-  for (let i = 0; i < count; i++) records[i] = readRecord(r, header, logAppendTime);
-  if (r.remaining !== 0)
-    throw new MalformedFrameError(`${r.remaining} bytes after the last record of the batch`);
+  at = from;
+  for (let i = 0; i < count; i++) records[i] = recordAt(data, to, header, logAppendTime);
+  if (at !== to) throw new MalformedFrameError(`${to - at} bytes after the last record of the batch`);
 
   return {
     header,
