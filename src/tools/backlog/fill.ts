@@ -92,8 +92,12 @@ export async function fillBacklog(driver: Driver, o: BacklogFillOptions): Promis
   });
   const producer = driver.createProducer({ acks: -1, batchSize: 256 * 1024, lingerMs: 0 });
   const payload = randomBytes(size);
-  // Per call: up to ~256 KiB of one partition, at most 2000 messages.
-  const chunk = Math.max(1, Math.min(2000, Math.floor((256 << 10) / (size + 48))));
+  // Per call: up to ~256 KiB of one partition, at most 2000 messages, and no more than an even
+  // share, so a small backlog still lands on every partition.
+  const chunk = Math.max(
+    1,
+    Math.min(2000, Math.floor((256 << 10) / (size + 48)), Math.ceil(total / partitions)),
+  );
   const maxPending = Math.max(chunk * partitions, Math.floor(MAX_PENDING_BYTES / (size + 48)));
   const started = nowMicros();
   let sent = 0;
