@@ -80,6 +80,20 @@ export interface BatchResult {
   /** Offset of the call's first record (-1 when unknown). */
   baseOffset: number;
   count: number;
+  /**
+   * The call's records by batch, as (index of the first record of the call in the batch, its
+   * offset): a call longer than one batch need not land contiguously (another producer's batch,
+   * or a retry, can come between). Offset -1 when unknown.
+   */
+  runs: [number, number][];
+}
+
+/** The offset of record `i` of a sendBatch() call (-1 when unknown). */
+export function offsetInCall(r: BatchResult, i: number): number {
+  let run = r.runs[0];
+  for (let k = 1; k < r.runs.length && r.runs[k][0] <= i; k++) run = r.runs[k];
+  if (run === undefined || run[1] < 0) return -1;
+  return run[1] + (i - run[0]);
 }
 
 class RecordCompletion implements Completion {
@@ -106,6 +120,7 @@ class CallTracker {
   pending = 0;
   baseOffset = -2;
   error: Error | null = null;
+  readonly runs: [number, number][] = [];
   constructor(
     readonly topic: string,
     readonly partition: number,
@@ -113,13 +128,17 @@ class CallTracker {
     readonly resolve: (r: BatchResult) => void,
     readonly reject: (e: Error) => void,
   ) {}
-  part(index: number): Completion {
+  /** The call's record `callIndex` is record `index` of a batch: the first of the call in it. */
+  part(index: number, callIndex: number): Completion {
     this.pending++;
     const first = this.pending === 1;
+    const run: [number, number] = [callIndex, -1];
+    this.runs.push(run);
     return {
       settle: (base, err) => {
         if (err) this.error ??= err;
-        else if (first) this.baseOffset = base < 0 ? -1 : base + index;
+        else run[1] = base < 0 ? -1 : base + index;
+        if (!err && first) this.baseOffset = run[1];
         if (--this.pending > 0) return;
         if (this.error) this.reject(this.error);
         else
@@ -128,6 +147,7 @@ class CallTracker {
             partition: this.partition,
             baseOffset: this.baseOffset,
             count: this.count,
+            runs: this.runs,
           });
       },
     };
@@ -225,7 +245,8 @@ export class Producer {
       const count = this.cluster.topic(topic)!.partitions.length;
       if (!(partition >= 0 && partition < count))
         throw invalid(`topic ${topic} has no partition ${partition}`);
-      if (records.length === 0) return Promise.resolve({ topic, partition, baseOffset: -1, count: 0 });
+      if (records.length === 0)
+        return Promise.resolve({ topic, partition, baseOffset: -1, count: 0, runs: [] });
       const q = this.acc.queue(topic, partition);
       let tracker!: CallTracker;
       const result = new Promise<BatchResult>((resolve, reject) => {
@@ -236,7 +257,7 @@ export class Producer {
         const r = records[i];
         const b = this.acc.append(q, r.key, r.value, r.timestamp, r.headers);
         if (b !== last) {
-          b.completions.push(tracker.part(b.recordCount - 1));
+          b.completions.push(tracker.part(b.recordCount - 1, i));
           last = b;
         }
       }

@@ -6,6 +6,7 @@
  * (a DecodedRecord already has the IncomingMessage shape).
  */
 import { Admin, Consumer, type ConsumerBatch, Producer } from '../client/index.js';
+import { offsetInCall } from '../client/producer.js';
 import type { CompressionName } from '../protocol/record-batch.js';
 import type {
   AdminDriver,
@@ -116,7 +117,7 @@ class MqProducer implements ProducerDriver {
       // The load tools' path: one explicit partition per call.
       const r = await this.producer.sendBatch(topic, first, messages);
       partitions.fill(first);
-      for (let i = 0; i < n; i++) offsets[i] = r.baseOffset < 0 ? -1 : r.baseOffset + i;
+      for (let i = 0; i < n; i++) offsets[i] = offsetInCall(r, i);
       return { partitions, offsets };
     }
     await this.producer.connect();
@@ -138,7 +139,7 @@ class MqProducer implements ProducerDriver {
           idx.map((i) => messages[i]),
         );
         idx.forEach((i, k) => {
-          offsets[i] = r.baseOffset < 0 ? -1 : r.baseOffset + k;
+          offsets[i] = offsetInCall(r, k);
         });
       }),
     );

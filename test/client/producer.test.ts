@@ -6,9 +6,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { BrokerError, Producer, type ProducerOptions } from '../../src/client/index.js';
+import { offsetInCall } from '../../src/client/producer.js';
 import { decodeProduceRequest, encodeProduceResponse } from '../../src/protocol/apis/produce.js';
 import { readBatchHeader } from '../../src/protocol/record-batch.js';
-import { decodeRecordBatch } from '../../src/protocol/records.js';
+import { decodeRecordBatch, encodeRecordBatch } from '../../src/protocol/records.js';
 import { type FakeBroker, type FakeRequest, fakeBroker, type Reply } from './fake-broker.js';
 import { waitFor } from './helpers.js';
 
@@ -107,6 +108,32 @@ describe('Producer against a scripted broker', () => {
     expect(r2.baseOffset).toBe(10);
     expect(log.logs.get(0)!.map((b) => b.sequence)).toEqual([0, 10]);
     expect(log.values(0)).toEqual([...records('a', 10), ...records('b', 5)].map((r) => r.value));
+  });
+
+  it('gives each record of a call spanning batches its offset, also when another producer wrote in between', async () => {
+    const log = sequencedLog();
+    const handle = (req: FakeRequest): Reply => {
+      // After the call's first request, another producer's 5 records land in the partition.
+      if (req.apiKey === 0 && log.produces.length === 1) {
+        const bytes = encodeRecordBatch({
+          records: records('x', 5).map((m) => ({ key: null, value: Buffer.from(m.value) })),
+        });
+        log.logs.get(0)!.push({ bytes, sequence: -1, count: 5, producerId: -1 });
+      }
+      return log.handle(req);
+    };
+    const producer = await start({ t: 1 }, handle, { batchSize: 64, maxInFlight: 1 });
+    const r = await producer.sendBatch('t', 0, records('a', 6));
+    await producer.close();
+    expect(r.runs.length).toBeGreaterThan(1);
+    const stored = log.values(0);
+    expect(stored).toContain('x0');
+    expect(Array.from({ length: 6 }, (_, i) => stored[offsetInCall(r, i)])).toEqual(
+      records('a', 6).map((m) => m.value),
+    );
+    // Counting on from the call's first offset, as the mq driver did, lands in the other's records.
+    expect(stored[r.baseOffset + 5]).not.toBe('a5');
+    expect(offsetInCall({ ...r, runs: [[0, -1]] }, 3)).toBe(-1);
   });
 
   it('keeps an idempotent partition in order when an early batch fails with five in flight', async () => {
