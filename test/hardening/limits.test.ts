@@ -78,9 +78,9 @@ describe('broker limits', () => {
 
   it('--max-in-flight: reading pauses at the limit (logged), responses still come in order', async () => {
     const c = await WireClient.connect(broker.port);
-    // Two long polls parked for 250 ms fill the two slots; the CreateTopics behind them is not
+    // Two long polls parked for 1 s fill the two slots; the CreateTopics behind them is not
     // even read until one finishes: another connection does not see its topic meanwhile.
-    const waitMs = 250;
+    const waitMs = 1000;
     const order: string[] = [];
     const polls = [1, 2].map((n) =>
       fetch(c, 'quiet', [{ partition: 0, offset: 0 }], { maxWaitMs: waitMs, minBytes: 1 }).then(() =>
@@ -88,16 +88,19 @@ describe('broker limits', () => {
       ),
     );
     const created = createTopic(c, 'late', 1).then(() => order.push('create'));
-    await new Promise((r) => setTimeout(r, waitMs / 2));
+    await new Promise((r) => setTimeout(r, waitMs / 4));
     const other = await WireClient.connect(broker.port);
     const early = await metadata(other, ['late']);
+    other.close();
     expect(early.topics[0].errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     await Promise.all([...polls, created]);
     expect(order).toEqual(['fetch 1', 'fetch 2', 'create']);
-    expect((await metadata(other, ['late'])).topics[0].errorCode).toBe(ErrorCode.NONE);
+    // A new connection: one left silent through the polls is closed by --idle-timeout (400 ms).
+    const after = await WireClient.connect(broker.port);
+    expect((await metadata(after, ['late'])).topics[0].errorCode).toBe(ErrorCode.NONE);
+    after.close();
     const line = await waitForLog(broker, 'max in-flight requests reached (--max-in-flight)', 'info');
     expect(line.maxInFlight).toBe(MAX_IN_FLIGHT);
-    other.close();
     c.close();
     await expectServes(broker);
   });
