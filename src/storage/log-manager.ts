@@ -49,6 +49,7 @@ export interface LogManagerOptions {
 
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog[]>();
+  private epoch = 0;
   private readonly busy = new Set<string>();
   private readonly timer: NodeJS.Timeout;
   private retentionRunning = false;
@@ -146,6 +147,11 @@ export class LogManager {
   }
 
   /** Topic name -> partition count. */
+  /** Changes whenever a topic is created or deleted: what caches of topic metadata key on. */
+  get topicEpoch(): number {
+    return this.epoch;
+  }
+
   topics(): Map<string, number> {
     const out = new Map<string, number>();
     for (const [topic, logs] of this.logs) out.set(topic, logs.length);
@@ -199,6 +205,7 @@ export class LogManager {
       this.busy.delete(name);
     }
     this.logs.set(name, logs);
+    this.epoch++;
     this.logger.info({ topic: name, partitions }, 'topic created');
     this.warnOnMetricCollision(name);
   }
@@ -224,6 +231,7 @@ export class LogManager {
     const logs = this.logs.get(name);
     if (logs === undefined) throw new UnknownTopicError(name);
     this.logs.delete(name);
+    this.epoch++;
     this.busy.add(name);
     try {
       const topicsDir = this.dataDir.topicsDir;
