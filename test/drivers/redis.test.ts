@@ -4,6 +4,8 @@
  * the compiled CLI (npm run build first): bench, verify-loss (clean and with a consumer crash;
  * one consumer, see the note in docs/engines.md on competing group members) and drain-backlog.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +130,38 @@ describe.skipIf(!available)('redis driver on a real redis-server', () => {
     expect(res.totals.errors).toBe(0);
     expect(res.summary.endToEnd?.count).toBeGreaterThan(0);
   });
+
+  it('mq bench compare across drivers: the same workload on redis and on mq serve, one table and one chart', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'mq-compare-engines-'));
+    try {
+      const workload = ['--rate', '500', '--duration', '2s', '--warmup', '500ms', '--partitions', '4'];
+      const onRedis = await mq(
+        ['bench', '--driver', 'redis', '--brokers', peer.url, ...workload].concat([
+          '--out',
+          path.join(dir, 'redis'),
+        ]),
+      );
+      expect(onRedis.exitCode, onRedis.stderr).toBe(0);
+      const onMq = await mq(['bench', ...workload, '--out', path.join(dir, 'mq')]);
+      expect(onMq.exitCode, onMq.stderr).toBe(0);
+      const html = path.join(dir, 'compare.html');
+      const r = await mq(
+        ['bench', 'compare', path.join(dir, 'mq', 'result.json')].concat([
+          path.join(dir, 'redis', 'result.json'),
+          '--html',
+          html,
+        ]),
+      );
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^driver\s+mq\s+redis$/m);
+      expect(r.stdout).toMatch(/^publish msg\/s\s+[\d,]+\s+[\d,]+ \(×[\d.]+\)$/m);
+      const page = await readFile(html, 'utf8');
+      expect(page).not.toMatch(/https?:\/\//);
+      expect(page).toContain('redis end-to-end');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   for (const fault of [[], ['--fault', 'consumer-crash:1s']]) {
     it(`mq verify-loss --driver redis ${fault.join(' ') || '(clean)'}: valid, nothing lost`, async () => {
