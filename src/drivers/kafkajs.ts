@@ -216,6 +216,12 @@ class KafkajsConsumer implements ConsumerDriver {
   ): Promise<void> {
     const c = this.consumer;
     c.on(c.events.CRASH, (e) => onError?.(e.payload.error));
+    // After a rebalance only the partitions still assigned are this member's to commit: a
+    // position kept for one that moved would set its new owner's commit back.
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const mine = new Set(e.payload.memberAssignment[this.settings.topic] ?? []);
+      for (const p of [...this.positions.keys()]) if (!mine.has(p)) this.positions.delete(p);
+    });
     await c.connect();
     await c.subscribe({ topic: this.settings.topic, fromBeginning: this.settings.fromBeginning });
     const joined = new Promise<void>((resolve, reject) => {

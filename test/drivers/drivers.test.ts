@@ -118,6 +118,56 @@ describe.each(['mq', 'kafkajs', 'memory'])('driver %s', (name) => {
   });
 });
 
+describe('kafkajs driver in a rebalancing group', () => {
+  it('commit() after a rebalance commits only the partitions still assigned, never setting another member back', async () => {
+    const kafkajs = () => createDriver('kafkajs', { brokers: broker.bootstrap, clientId: 'rebalance' });
+    const d1 = kafkajs();
+    const d2 = kafkajs();
+    const topic = 'kafkajs-rebalance';
+    await d1.admin.createTopic(topic, 2);
+    const producer = d1.createProducer();
+    const send = (n: number) =>
+      producer.send(
+        topic,
+        Array.from({ length: n }, (_, i) => ({ value: `m${i}`, partition: i % 2 })),
+      );
+    await send(200);
+    // Highest offset + 1 seen per partition, per member.
+    const reach = [new Map<number, number>(), new Map<number, number>()];
+    const on = (k: number) => (b: IncomingBatch) => {
+      reach[k].set(b.partition, Math.max(reach[k].get(b.partition) ?? 0, b.messages.at(-1)!.offset + 1));
+    };
+    const c1 = d1.createConsumer({ topic, group: 'rb', fromBeginning: true, autoCommit: false });
+    await c1.start(on(0));
+    await waitUntil(() => reach[0].get(0) === 100 && reach[0].get(1) === 100);
+    const c2 = d2.createConsumer({ topic, group: 'rb', fromBeginning: true, autoCommit: false });
+    await c2.start(on(1));
+    await send(100);
+    // Each member owns one partition now and has read it to 150.
+    await waitUntil(() => [...reach[1].values()].includes(150));
+    const moved = [...reach[1].keys()][0];
+    await waitUntil(() => reach[0].get(1 - moved) === 150);
+    await c2.commit();
+    await c1.commit(); // c1 once read `moved` to 100: that must not be committed now
+    const lag = await d1.admin.lag('rb', topic);
+    expect(lag.map((p) => p.committed)).toEqual([150, 150]);
+    await c1.close();
+    await c2.close();
+    await producer.close();
+    await d1.admin.deleteTopic(topic);
+    await d1.close();
+    await d2.close();
+  }, 90_000);
+});
+
+async function waitUntil(ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('driver registry and capabilities', () => {
   it('refuses unknown drivers, naming the known ones', () => {
     expect(() => createDriver('rabbit', { brokers: 'x' })).toThrow(UnknownDriverError);
