@@ -46,7 +46,7 @@ describe.skipIf(!available)('rabbitmq driver on a real rabbitmq-server', () => {
   afterAll(async () => {
     for (const d of drivers) await d.close().catch(() => {});
     await peer?.close();
-  }, 60_000);
+  }, 120_000);
 
   engineContract({
     name: 'rabbitmq',
@@ -251,7 +251,7 @@ describe.skipIf(!available)('rabbitmq driver on a real rabbitmq-server', () => {
     // machine (seen in 2 of 6 runs; 1 s otherwise). What it logged is printed, then one more
     // kill and start: what the test checks is what survived the first kill.
     await peer.restart().catch(async (err: Error) => {
-      console.log(`rabbitmq restart failed: ${err.message.split('\n')[0]}\n${await rabbitLogTail(peer)}`);
+      console.log(`rabbitmq restart failed: ${err.message}\n${await rabbitLogTail(peer)}`);
       await peer.kill();
       await peer.restart();
     });
@@ -291,7 +291,7 @@ describe.skipIf(!available)('rabbitmq driver on a real rabbitmq-server', () => {
 
 /** The last lines of the server's own logs (its console output says little). */
 async function rabbitLogTail(peer: Peer): Promise<string> {
-  const dir = path.join(peer.info.dir, 'log');
+  const dir = path.join(peer.layout.dir, 'log');
   const files = await readdir(dir).catch(() => [] as string[]);
   const parts: string[] = [];
   for (const f of files.filter((n) => n.endsWith('.log') && !n.includes('upgrade'))) {

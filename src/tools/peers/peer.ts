@@ -9,6 +9,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, portIsFree } from './ports.js';
 import { PeerStartError, ServerProcess } from './server-process.js';
 
@@ -147,13 +148,21 @@ export class Peer {
     const p = this.proc;
     if (!p) return;
     p.killGroup('SIGKILL');
-    await p.waitExit(10_000);
+    await p.waitExit(30_000);
     this.proc = null;
   }
 
-  /** Starts again on the same dir and ports (after kill() or stop()). */
-  async restart(): Promise<void> {
+  /**
+   * Starts again on the same dir and ports (after kill() or stop()), once the ports are free:
+   * a killed server's process can take seconds to go on a loaded machine.
+   */
+  async restart(portWaitMs = 30_000): Promise<void> {
     if (this.proc?.running) throw new PeerStartError(`${this.launcher.what} is still running`);
+    const ports = [this.layout.port, ...(this.layout.distPort ? [this.layout.distPort] : [])];
+    const deadline = Date.now() + portWaitMs;
+    for (const port of ports) {
+      while (!(await portIsFree(port)) && Date.now() < deadline) await sleep(200);
+    }
     await this.spawn();
   }
 
