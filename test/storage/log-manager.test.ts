@@ -57,6 +57,26 @@ describe('LogManager', () => {
     await again.close();
   });
 
+  it('a topic whose partitions are made in parallel is all or nothing: one that cannot be made leaves no trace', async () => {
+    const m = await openManager();
+    const topics = path.join(dir, 'data', 'topics');
+    // A plain file where partition 37's directory must go: that partition cannot be made.
+    fs.writeFileSync(path.join(topics, 'wide-37'), 'in the way');
+    await expect(m.createTopic('wide', 100)).rejects.toThrow();
+    expect(m.topics().has('wide')).toBe(false);
+    // Every partition made before the failure is gone again (the obstacle with them).
+    expect(fs.readdirSync(topics).filter((n) => n.startsWith('wide-'))).toEqual([]);
+    await m.createTopic('wide', 100);
+    expect(m.topics().get('wide')).toBe(100);
+    for (let p = 0; p < 100; p++) expect(m.getLog('wide', p)!.logEndOffset).toBe(0);
+    m.getLog('wide', 99)!.append(makeBatch({ count: 2 }));
+    await m.close();
+    const again = await openManager();
+    expect(again.topics().get('wide')).toBe(100);
+    expect(again.getLog('wide', 99)!.logEndOffset).toBe(2);
+    await again.close();
+  });
+
   it('rejects invalid topic names before touching the file system', async () => {
     const m = await openManager();
     const before = tree();
