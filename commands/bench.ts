@@ -7,6 +7,7 @@ import { AssertionSyntaxError, parseThreshold } from '../src/tools/bench/asserti
 import { workloadFromFlags } from '../src/tools/bench/cli-options.js';
 import { isSetupError, runBench } from '../src/tools/bench/service.js';
 import { KEY_DISTRIBUTORS, loadWorkloadFile, resolveWorkload } from '../src/tools/bench/workload.js';
+import { onStopSignals } from '../src/tools/stop-signals.js';
 import { attachBenchOutput, chooseOutputMode } from '../src/ui/bench-output.js';
 import { summaryTable } from '../src/ui/bench-summary.js';
 import { renderHtmlReport } from '../src/ui/html-report.js';
@@ -101,10 +102,7 @@ OpenMessaging Benchmark field names; flags override them. Exit codes: 0 ok, 1 an
         outDir: flags.out,
         onLog: (line) => process.stderr.write(`${line}\n`),
         onRunner: (runner) => {
-          process.once('SIGINT', () => {
-            runner.stop();
-            process.once('SIGINT', () => process.exit(130));
-          });
+          onStopSignals(() => runner.stop());
           runner.on('log', (line) => process.stderr.write(`${line}\n`));
           const shape = {
             driver: flags.driver,

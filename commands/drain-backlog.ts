@@ -4,6 +4,7 @@ import { parseDuration, UsageError } from '../src/cli/units.js';
 import { DRIVER_NAMES } from '../src/drivers/index.js';
 import { drainOptionsFromFlags } from '../src/tools/drain/cli-options.js';
 import { dryRunDrain, isDrainSetupError, runDrain } from '../src/tools/drain/service.js';
+import { onStopSignals } from '../src/tools/stop-signals.js';
 import { drainSummary, estimateSummary } from '../src/ui/drain/drain-lines.js';
 import { attachDrainOutput, chooseDrainOutput } from '../src/ui/drain/drain-output.js';
 
@@ -87,10 +88,7 @@ export default class DrainBacklog extends Command {
       const result = await runDrain(options, {
         onLog: (line) => process.stderr.write(`${line}\n`),
         onRunner: (runner) => {
-          process.once('SIGINT', () => {
-            runner.stop();
-            process.once('SIGINT', () => process.exit(130));
-          });
+          onStopSignals(() => runner.stop());
           output = attachDrainOutput(runner, mode, process);
         },
       }).finally(() => (output as { finish: () => void } | null)?.finish());

@@ -114,6 +114,28 @@ describe('mq bench (compiled CLI, worker threads, embedded broker)', () => {
     expect(r.stdout).not.toMatch(/\x1b\[/);
   });
 
+  it('SIGTERM (a CI job cancelled) ends the run as Ctrl-C does: the summary, exit 0, no data dir left behind', async () => {
+    const child = execa(
+      process.execPath,
+      [path.join(root, 'bin', 'run.js'), 'bench', '--rate', '400', '--duration', '60s', '--partitions', '2'],
+      { reject: false, env: { NO_COLOR: '1' } },
+    );
+    let sent = false;
+    child.stdout?.on('data', (d: Buffer) => {
+      if (!sent && / measure\s+\| pub /.test(d.toString())) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const r = await child;
+    expect(sent).toBe(true);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^mq bench summary: /m);
+    const dataDir = /data dir (\S+)\)/.exec(r.stderr)?.[1];
+    expect(dataDir).toBeDefined();
+    expect(existsSync(dataDir!)).toBe(false);
+  }, 60_000);
+
   it('exits 2 with a clear message when it cannot run', async () => {
     const bad = await cli(['--partitions', '0']);
     expect(bad.exitCode).toBe(2);

@@ -104,6 +104,14 @@ describe('mq drain-backlog (compiled CLI)', () => {
     expect(lag.map((p) => p.lag)).toEqual(res.endLag.partitions.map((p) => p.lag));
   });
 
+  it('SIGTERM (a CI job cancelled) stops it the same way: exit 3, outcome stopped', async () => {
+    const r = await stopOnFirstTick(['-t', 'ctrlc', '-g', 'term-g', '--work', '5ms', '--json'], 'SIGTERM');
+    expect(r.exitCode, r.stderr).toBe(3);
+    const res = DrainResultSchema.parse(JSON.parse(r.stdout));
+    expect(res.outcome).toBe('stopped');
+    expect(res.counts.processed).toBeGreaterThan(0);
+  });
+
   it('--dry-run reports lag, arrival and an estimate, and commits nothing', async () => {
     const r = await cli([
       '-t',
@@ -176,8 +184,8 @@ describe('mq drain-backlog (compiled CLI)', () => {
   });
 });
 
-/** Runs the CLI and sends SIGINT once the first progress line shows on stderr. */
-async function stopOnFirstTick(args: string[]) {
+/** Runs the CLI and sends SIGINT (or `signal`) once the first progress line shows on stderr. */
+async function stopOnFirstTick(args: string[], signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') {
   const child = execa(
     process.execPath,
     [path.join(root, 'bin', 'run.js'), 'drain-backlog', '-b', broker.bootstrap, ...args],
@@ -190,7 +198,7 @@ async function stopOnFirstTick(args: string[]) {
   child.stderr?.on('data', (d: Buffer) => {
     if (!sent && / drain \| remaining /.test(d.toString())) {
       sent = true;
-      child.kill('SIGINT');
+      child.kill(signal);
     }
   });
   return child;
