@@ -68,7 +68,6 @@ export function metadataHandler(
     },
     async handle(req, ctx) {
       const b = broker();
-      const all = b.logs.topics();
       // Each topic once, however often it is named (Kafka reads the names into a set): naming a
       // wide topic thousands of times must not build thousands of copies of its partitions.
       const requested =
@@ -80,7 +79,9 @@ export function metadataHandler(
         requested !== null &&
         b.config.autoCreateTopics &&
         req.allowAutoTopicCreation !== false &&
-        requested.some((n) => n !== null && !all.has(n) && validateTopicName(n) === null);
+        requested.some(
+          (n) => n !== null && b.logs.getLog(n, 0) === undefined && validateTopicName(n) === null,
+        );
       let key: string | null = null;
       if (!mayCreate) {
         if (cachedEpoch !== b.logs.topicEpoch) {
@@ -92,7 +93,8 @@ export function metadataHandler(
         const hit = cache.get(key);
         if (hit !== undefined) return { encoded: hit };
       }
-      const answer = await build(b, all, requested, req);
+      // Built only on a miss: listing every topic is work a cached answer does not need.
+      const answer = await build(b, b.logs.topics(), requested, req);
       if (key === null) return answer;
       const w = new Writer(1024);
       encodeMetadataResponse(w, ctx.version, answer);

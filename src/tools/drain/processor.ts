@@ -111,12 +111,8 @@ export class BatchProcessor {
     const dead: OutgoingMessage[] = [];
     const batchMode = this.o.handler?.mode === 'batch';
     for (let i = 0; i < ms.length; i += chunk) {
-      if (this.o.isStopping()) throw new DrainStopped('stopping');
       const end = Math.min(ms.length, i + chunk);
-      if (this.o.bucket) {
-        const wait = this.o.bucket.reserve(end - i);
-        if (wait > 0) await sleep(wait);
-      }
+      await this.beginChunk(end - i);
       this.recordTimeInQueue(view, i, end);
       if (batchMode) continue;
       for (let k = i; k < end; k++) {
@@ -156,14 +152,10 @@ export class BatchProcessor {
    */
   private async processPlain(batch: IncomingBatch): Promise<void> {
     const ms = batch.messages;
-    const chunk = this.o.bucket ? Math.min(ms.length, this.o.bucket.tokensPer(10)) : ms.length;
+    const chunk = this.chunkSize(ms.length);
     for (let i = 0; i < ms.length; i += chunk) {
-      if (this.o.isStopping()) throw new DrainStopped('stopping');
       const end = Math.min(ms.length, i + chunk);
-      if (this.o.bucket) {
-        const wait = this.o.bucket.reserve(end - i);
-        if (wait > 0) await sleep(wait);
-      }
+      await this.beginChunk(end - i);
       const started = nowMicros();
       this.recordTimeInQueue(ms, i, end, started);
       let bytes = 0;
@@ -181,6 +173,13 @@ export class BatchProcessor {
   destroy(): void {
     this.timeInQueue.destroy();
     this.processing.destroy();
+  }
+
+  /** Before each chunk: stop if asked, and wait for the rate limit's tokens for `n` messages. */
+  private async beginChunk(n: number): Promise<void> {
+    if (this.o.isStopping()) throw new DrainStopped('stopping');
+    const wait = this.o.bucket?.reserve(n) ?? 0;
+    if (wait > 0) await sleep(wait);
   }
 
   /** Messages per rate-limit reservation and stop check. */

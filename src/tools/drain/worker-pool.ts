@@ -79,6 +79,7 @@ export class DrainWorkerHandle {
       else {
         this.waiting.get(e.id)?.(e.report);
         this.waiting.delete(e.id);
+        if (this.finished && this.waiting.size === 0) port.close();
       }
     });
     this.done = result.then(
@@ -146,19 +147,13 @@ export class DrainWorkerHandle {
     return { ...r, reads: undefined };
   }
 
-  /** Closes the port once the replies asked for have come (or after LATE_REPLY_MS). */
+  /**
+   * Closes the port once the replies asked for have come (the message handler closes it on the
+   * last one), or after LATE_REPLY_MS.
+   */
   private closeWhenAnswered(): void {
-    if (this.waiting.size === 0) {
-      this.port.close();
-      return;
-    }
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (this.waiting.size === 0 || Date.now() - started > LATE_REPLY_MS) {
-        clearInterval(poll);
-        this.port.close();
-      }
-    }, 10);
+    if (this.waiting.size === 0) this.port.close();
+    else setTimeout(() => this.port.close(), LATE_REPLY_MS).unref();
   }
 }
 
