@@ -152,18 +152,27 @@ export class ProduceSender {
     for (const [leader, list] of byLeader) {
       while ((this.inFlight.get(leader) ?? 0) < this.o.maxInFlight) {
         const batches: ProducerBatch[] = [];
+        const taken = new Set<PartitionQueue>();
         let bytes = 0;
-        for (const q of list) {
-          const b = this.acc.take(q, now, force);
-          if (!b) continue;
-          if (batches.length > 0 && bytes + b.size > this.o.maxRequestSize) {
-            this.acc.requeue(b);
-            continue;
+        const collect = (takeOpen: boolean) => {
+          for (const q of list) {
+            if (taken.has(q)) continue;
+            const b = this.acc.take(q, now, takeOpen);
+            if (!b) continue;
+            if (batches.length > 0 && bytes + b.size > this.o.maxRequestSize) {
+              this.acc.requeue(b);
+              continue;
+            }
+            taken.add(q);
+            batches.push(b);
+            bytes += b.size;
           }
-          batches.push(b);
-          bytes += b.size;
-        }
+        };
+        collect(force);
         if (batches.length === 0) break;
+        // The broker gets a request anyway: as Kafka's accumulator drains a ready node, every
+        // partition with records rides along, lingered or not (one batch per partition).
+        if (!force) collect(true);
         this.send(leader, batches);
       }
     }
