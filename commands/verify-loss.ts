@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { parseBytes, parseDuration, UsageError } from '../src/cli/units.js';
 import { DRIVER_NAMES } from '../src/drivers/index.js';
+import { onStopSignals } from '../src/tools/stop-signals.js';
 import { parseFaultSpec } from '../src/tools/verify/faults.js';
 import { GUARANTEES, type Guarantee } from '../src/tools/verify/history.js';
 import { isVerifySetupError, runVerifyLoss } from '../src/tools/verify/service.js';
@@ -17,7 +18,9 @@ partition to its end and the checker (also: mq check HISTORY) reports lost, dupl
 messages, with the fault nearest to each. Without --brokers an embedded mq serve is started (--broker-flush).
 Faults: --fault KIND[:EVERY][,count=N][,after=DUR][,for=DUR] with KIND one of broker-kill, broker-pause,
 broker-restart, consumer-crash, produce-response-drop, produce-error.
-Exit codes: 0 valid, 1 anomalies under --expect, 2 could not run.`;
+Ctrl-C or SIGTERM stops the producers; the group catches up, the final read runs (10 s at most each) and
+what was sent is checked; a second signal exits at once.
+Exit codes: 0 valid, 1 anomalies under --expect, 2 could not run, 3 stopped early (no anomalies in what ran).`;
 
   static override examples = [
     '<%= config.bin %> verify-loss --messages 20000 --producers 2 --consumers 2 --partitions 4 --fault broker-kill:2s',
@@ -122,15 +125,21 @@ Exit codes: 0 valid, 1 anomalies under --expect, 2 could not run.`;
           if (mode !== 'live' || output === null) process.stderr.write(`${line}\n`);
         },
         onRunner: (runner) => {
+          onStopSignals(() => runner.stop());
           output = attachVerifyOutput(runner, mode, process);
         },
       }).finally(() => (output as { finish: () => void } | null)?.finish());
       if (flags.json)
         process.stdout.write(
-          `${JSON.stringify({ ...outcome.report, history: outcome.historyPath }, null, 2)}\n`,
+          `${JSON.stringify({ ...outcome.report, history: outcome.historyPath, ...(outcome.stopped ? { stopped: true } : {}) }, null, 2)}\n`,
         );
-      else process.stdout.write(`\n${reportSummary(outcome.report, outcome.historyPath)}\n`);
+      else {
+        if (outcome.stopped)
+          process.stdout.write('\nstopped early: the check covers the messages sent before the stop\n');
+        process.stdout.write(`\n${reportSummary(outcome.report, outcome.historyPath)}\n`);
+      }
       if (!outcome.report.valid) this.exit(1);
+      if (outcome.stopped) this.exit(3);
     } catch (err) {
       if (err instanceof UsageError || isVerifySetupError(err))
         this.error((err as Error).message, { exit: 2 });

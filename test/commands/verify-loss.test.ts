@@ -100,4 +100,47 @@ describe('mq verify-loss (compiled CLI, worker threads)', () => {
     expect(rate.exitCode).toBe(2);
     expect(flat(rate.stderr)).toContain('--rate: "fast" is not a rate');
   });
+  it('SIGTERM stops the run: producers stop, what was sent is checked, exit 3, no data dir left', async () => {
+    const history = path.join(tmp, 'stopped.jsonl');
+    const child = execa(
+      process.execPath,
+      [
+        path.join(root, 'bin', 'run.js'),
+        'verify-loss',
+        '--messages',
+        '1000000',
+        '--rate',
+        '500',
+        '--partitions',
+        '2',
+        '--history',
+        history,
+        '--json',
+      ],
+      { reject: false, env: { NO_COLOR: '1' } },
+    );
+    let signalled = false;
+    child.stderr?.on('data', (d: Buffer) => {
+      if (!signalled && /produce +sent [1-9]/.test(d.toString())) {
+        signalled = true;
+        child.kill('SIGTERM');
+      }
+    });
+    const r = await child;
+    expect(signalled).toBe(true);
+    expect(r.exitCode, r.stderr).toBe(3);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ valid: true, stopped: true, history });
+    expect(report.counts.sent).toBeGreaterThan(0);
+    expect(report.counts.sent).toBeLessThan(1_000_000);
+    expect(report.counts.acked).toBe(report.counts.sent);
+    expect(report.counts.consumed).toBe(report.counts.sent);
+    expect(report.drain.reachedEnd).toBe(true);
+    const dataDir = /data dir (\S+)\)/.exec(r.stderr)?.[1];
+    expect(dataDir).toBeDefined();
+    expect(existsSync(dataDir!)).toBe(false);
+    const check = await mq(['check', history, '--json']);
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout).counts).toEqual(report.counts);
+  }, 60_000);
 });

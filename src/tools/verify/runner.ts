@@ -94,10 +94,32 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
   private consumers: WorkerHandle[] = [];
   private crashTurn = 0;
   private generations = new Map<number, number>();
+  private producers: WorkerHandle[] = [];
+  /** Set by stop(): producers stop, and catch-up and the final read get at most STOPPED_WAIT_MS. */
+  private readonly stopping = new AbortController();
+  private stoppedAt = 0;
+
+  /** True when stop() ended the run before every message was sent. */
+  get stopped(): boolean {
+    return this.stopping.signal.aborted;
+  }
 
   constructor(private readonly o: VerifyRunOptions) {
     super();
     this.checker = new LossChecker({ expect: o.expect, examples: o.examples });
+  }
+
+  /**
+   * Ends the run early (Ctrl-C, SIGTERM): producers stop sending (what is in flight settles),
+   * repeating faults stop, the group catches up and the final read runs, each for at most
+   * STOPPED_WAIT_MS, and the check covers what was sent. Idempotent.
+   */
+  stop(): void {
+    if (this.stopping.signal.aborted) return;
+    this.emit('log', 'stopping early: producers stop, then catch-up, the final read and the check');
+    this.stoppedAt = Date.now();
+    this.stopping.abort();
+    for (const p of this.producers) p.send({ type: 'stop' });
   }
 
   async run(): Promise<CheckReport> {
@@ -155,7 +177,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
         pool.spawn('consumer', consumerTask(`c${i}`), `c${i}`),
       );
       await this.ready(this.consumers);
-      const producers = Array.from({ length: o.producers }, (_, id) =>
+      const producers = (this.producers = Array.from({ length: o.producers }, (_, id) =>
         pool.spawn(
           'producer',
           {
@@ -174,7 +196,8 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
           },
           `p${id}`,
         ),
-      );
+      ));
+      if (this.stopped) for (const p of producers) p.send({ type: 'stop' });
       await this.ready(producers);
       this.emit('start', {
         topic: o.topic,
@@ -200,7 +223,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       ticker = setInterval(() => this.tick(clock(), faults.injected), o.intervalMs);
       injector.start();
       await Promise.all(producers.map((p) => p.done));
-      await injector.finiteDone();
+      await Promise.race([injector.finiteDone(), aborted(this.stopping.signal)]);
       await injector.stop();
       this.phase = 'catch-up';
       if (o.consumers > 0) await this.catchUp(spec);
@@ -211,7 +234,7 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
         group: offsets ? null : o.group,
         topic: o.topic,
         partitions: o.partitions,
-        timeoutMs: o.drainTimeoutMs,
+        timeoutMs: this.stopped ? Math.min(o.drainTimeoutMs, STOPPED_WAIT_MS) : o.drainTimeoutMs,
         sink,
         clock,
       });
@@ -269,12 +292,16 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
 
   /** Waits until the group has processed up to every partition's log end (or the timeout). */
   private async catchUp(spec: DriverSpec): Promise<void> {
-    const deadline = Date.now() + this.o.catchUpTimeoutMs;
+    const started = Date.now();
+    const deadline = () =>
+      this.stopped
+        ? Math.min(started + this.o.catchUpTimeoutMs, Math.max(started, this.stoppedAt) + STOPPED_WAIT_MS)
+        : started + this.o.catchUpTimeoutMs;
     const driver = createDriver(spec.name, spec.options);
     try {
       let lastConsumed = -1;
       let quietSince = Date.now();
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline()) {
         if (driver.capabilities.lag && !driver.capabilities.offsets) {
           // A queue: caught up once nothing waits in the group's queues (unacked are not lag).
           const lag = await driver.admin.lag(this.o.group, this.o.topic).catch(() => null);
@@ -308,6 +335,15 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       await driver.close().catch(() => {});
     }
   }
+}
+
+/** After stop(): how long catch-up, and then the final read, may still take. */
+const STOPPED_WAIT_MS = 10_000;
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
 }
 
 /** Producer i's part of n messages split over k producers. */

@@ -63,6 +63,8 @@ export interface VerifyLossOptions {
 
 export interface VerifyOutcome {
   report: CheckReport;
+  /** The run was ended early (runner.stop(): Ctrl-C, SIGTERM); the report covers what was sent. */
+  stopped: boolean;
   historyPath: string;
   topic: string;
   bootstrap: string;
@@ -172,14 +174,23 @@ export async function runVerifyLoss(opts: VerifyLossOptions): Promise<VerifyOutc
     runner.on('log', log);
     opts.onRunner?.(runner);
     const report = await runner.run();
+    const stopped = runner.stopped;
     log(`history: ${historyPath}`);
     const close = teardown(broker, dropper, failer);
     if (opts.keepBroker) {
       const kept = broker;
       broker = dropper = failer = null;
-      return { report, historyPath, topic: `verify-${id}`, bootstrap, broker: kept, close };
+      return { report, stopped, historyPath, topic: `verify-${id}`, bootstrap, broker: kept, close };
     }
-    return { report, historyPath, topic: `verify-${id}`, bootstrap, broker: null, close: async () => {} };
+    return {
+      report,
+      stopped,
+      historyPath,
+      topic: `verify-${id}`,
+      bootstrap,
+      broker: null,
+      close: async () => {},
+    };
   } finally {
     await teardown(broker, dropper, failer)();
   }
