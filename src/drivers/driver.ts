@@ -103,8 +103,24 @@ export interface IncomingMessage {
   timestamp: number;
   key: Uint8Array | null;
   value: Uint8Array | null;
+  /**
+   * The value's length in bytes (-1 for null), when the driver knows it without making the value
+   * (the mq driver's records are lazy views): read it with valueLength().
+   */
+  readonly valueSize?: number;
   /** In record order; a key may repeat. */
   headers: readonly MessageHeader[];
+  /**
+   * The first header with this key (undefined if none), where the driver can find it without
+   * making every header (the mq driver's lazy records): use headerValue().
+   */
+  header?(key: string): Uint8Array | null | undefined;
+}
+
+/** Bytes of a message's value (0 for null), without materializing it where the driver allows. */
+export function valueLength(m: IncomingMessage): number {
+  const n = m.valueSize;
+  return n === undefined ? (m.value?.length ?? 0) : Math.max(n, 0);
 }
 
 export interface IncomingBatch {
@@ -124,6 +140,7 @@ export interface IncomingBatch {
 
 /** The first value of header `key`, or undefined. */
 export function headerValue(m: IncomingMessage, key: string): Uint8Array | null | undefined {
+  if (m.header !== undefined) return m.header(key);
   const hs = m.headers;
   for (let i = 0; i < hs.length; i++) if (hs[i].key === key) return hs[i].value;
   return undefined;

@@ -70,11 +70,11 @@ export interface EncodeBatchOptions {
 }
 
 export interface DecodedRecord {
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: RecordHeader[];
 }
 
 export interface DecodedBatch {
@@ -86,7 +86,7 @@ export interface DecodedBatch {
   transactional: boolean;
   /** Control batches carry transaction markers, not data: consumers skip them. */
   control: boolean;
-  records: DecodedRecord[];
+  records: RecordView[];
 }
 
 export interface DecodeOptions {
@@ -410,33 +410,161 @@ function headerKeyAt(buf: Buffer, end: number): string {
   return buf.toString('utf8', start, start + n);
 }
 
-/** The record at `at`, within the records that end at `limit`; leaves `at` after it. */
-function recordAt(buf: Buffer, limit: number, header: BatchHeader, logAppendTime: boolean): DecodedRecord {
+/** Skips a length-prefixed field (-1 = null) at `at`, checking it lies inside the record. */
+function skipBytesAt(buf: Buffer, end: number): number {
+  const n = varintAt(buf, end);
+  if (n < -1) malformed(`negative length ${n} in a record`);
+  if (n > end - at) malformed(`record field of ${n} bytes with ${end - at} left`);
+  if (n > 0) at += n;
+  return n;
+}
+
+/**
+ * The record at `at`, within the records that end at `limit`; leaves `at` after it. Every field
+ * is bounds-checked here, but nothing is made from it: the key, value and headers are read when
+ * first asked for (RecordView).
+ */
+function recordAt(buf: Buffer, limit: number, header: BatchHeader, logAppendTime: boolean): RecordView {
   const length = varintAt(buf, limit);
   if (length < 0 || length > limit - at) malformed(`record length ${length} with ${limit - at} bytes left`);
   const end = at + length;
   at++; // attributes: unused
   const timestampDelta = varlongAt(buf, end);
   const offsetDelta = varintAt(buf, end);
-  const key = bytesAt(buf, end);
-  const value = bytesAt(buf, end);
+  const keyLength = skipBytesAt(buf, end);
+  const keyAt = at - Math.max(keyLength, 0);
+  const valueLength = skipBytesAt(buf, end);
+  const valueAt = at - Math.max(valueLength, 0);
+  const headersAt = at;
   const headerCount = varintAt(buf, end);
   // A header takes at least 2 bytes (key length, value length).
   if (headerCount < 0 || headerCount * 2 > end - at)
     malformed(`${headerCount} record headers claimed with ${end - at} bytes left`);
-  const headers = new Array<RecordHeader>(headerCount);
   for (let i = 0; i < headerCount; i++) {
-    const hk = headerKeyAt(buf, end);
-    headers[i] = { key: hk, value: bytesAt(buf, end) };
+    if (skipBytesAt(buf, end) < 0) malformed('record header key length -1');
+    skipBytesAt(buf, end);
   }
   if (at !== end) malformed(`record length ${length} does not match its fields`);
-  return {
-    offset: header.baseOffset + offsetDelta,
-    timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-    key,
-    value,
-    headers,
-  };
+  return new RecordView(
+    header.baseOffset + offsetDelta,
+    logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+    buf,
+    keyAt,
+    keyLength,
+    valueAt,
+    valueLength,
+    headersAt,
+    headerCount,
+  );
+}
+
+const NO_HEADERS: RecordHeader[] = [];
+Object.freeze(NO_HEADERS);
+
+/**
+ * A decoded record that keeps positions into its batch instead of its parts: the key, value and
+ * header values become Buffer views (never copies) when first read, and stay. A consumer that
+ * looks only at offsets and timestamps makes one object per record instead of six (record, key
+ * and value views, header array, header, header value view). The batch was fully bounds-checked
+ * when it was decoded, so reading a part cannot fail. `valueSize` is the value's length without
+ * making the view (-1 for a null value).
+ */
+export class RecordView implements DecodedRecord {
+  private k: Buffer | null | undefined = undefined;
+  private v: Buffer | null | undefined = undefined;
+  private h: RecordHeader[] | undefined = undefined;
+
+  constructor(
+    readonly offset: number,
+    readonly timestamp: number,
+    private readonly buf: Buffer,
+    private readonly keyAt: number,
+    private readonly keyLength: number,
+    private readonly valueAt: number,
+    readonly valueSize: number,
+    private readonly headersAt: number,
+    readonly headerCount: number,
+  ) {}
+
+  get key(): Buffer | null {
+    if (this.k === undefined)
+      this.k = this.keyLength < 0 ? null : this.buf.subarray(this.keyAt, this.keyAt + this.keyLength);
+    return this.k;
+  }
+
+  get value(): Buffer | null {
+    if (this.v === undefined)
+      this.v = this.valueSize < 0 ? null : this.buf.subarray(this.valueAt, this.valueAt + this.valueSize);
+    return this.v;
+  }
+
+  get headers(): RecordHeader[] {
+    if (this.h === undefined) this.h = this.headerCount === 0 ? NO_HEADERS : this.readHeaders();
+    return this.h;
+  }
+
+  /**
+   * The value of the first header with this key (undefined if none), found by comparing key
+   * bytes in place: no header array, strings or views but the one returned.
+   */
+  header(key: string): Buffer | null | undefined {
+    if (this.h !== undefined) {
+      for (const h of this.h) if (h.key === key) return h.value;
+      return undefined;
+    }
+    if (this.headerCount === 0) return undefined;
+    for (let j = 0; j < key.length; j++) {
+      // Keys are compared byte for byte with char codes: a non-ASCII key goes the long way.
+      if (key.charCodeAt(j) >= 0x80) return this.headers.find((h) => h.key === key)?.value;
+    }
+    const buf = this.buf;
+    const end = buf.length;
+    const saved = at;
+    try {
+      at = this.headersAt;
+      const n = varintAt(buf, end);
+      for (let i = 0; i < n; i++) {
+        const kn = varintAt(buf, end);
+        let same = kn === key.length;
+        for (let j = 0; same && j < kn; j++) same = buf[at + j] === key.charCodeAt(j);
+        at += kn;
+        if (same) return bytesAt(buf, end);
+        const vn = varintAt(buf, end);
+        if (vn > 0) at += vn;
+      }
+      return undefined;
+    } finally {
+      at = saved;
+    }
+  }
+
+  /** The plain fields, for JSON and for comparing with plain records. */
+  toJSON(): DecodedRecord {
+    return {
+      offset: this.offset,
+      timestamp: this.timestamp,
+      key: this.key,
+      value: this.value,
+      headers: this.headers,
+    };
+  }
+
+  private readHeaders(): RecordHeader[] {
+    const saved = at;
+    try {
+      at = this.headersAt;
+      const end = this.buf.length;
+      const n = varintAt(this.buf, end);
+      const headers = new Array<RecordHeader>(n);
+      for (let i = 0; i < n; i++) {
+        const key = headerKeyAt(this.buf, end);
+        headers[i] = { key, value: bytesAt(this.buf, end) };
+      }
+      return headers;
+    } finally {
+      at = saved;
+    }
+  }
 }
 
 /**
@@ -490,7 +618,7 @@ export function decodeRecordBatch(buf: Buffer, pos = 0, opts: DecodeOptions = {}
     throw new MalformedFrameError(`${count} records claimed with ${to - from} bytes of records`);
   }
   const logAppendTime = (header.attributes & BatchAttr.LogAppendTime) !== 0;
-  const records = new Array<DecodedRecord>(count);
+  const records = new Array<RecordView>(count);
   at = from;
   for (let i = 0; i < count; i++) records[i] = recordAt(data, to, header, logAppendTime);
   if (at !== to) throw new MalformedFrameError(`${to - at} bytes after the last record of the batch`);

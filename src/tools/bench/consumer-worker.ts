@@ -6,7 +6,7 @@
  * stamp are counted, not measured.
  */
 
-import { headerValue, type IncomingBatch } from '../../drivers/driver.js';
+import { headerValue, type IncomingBatch, valueLength } from '../../drivers/driver.js';
 import { createDriver } from '../../drivers/index.js';
 import { nowMicros } from '../../metrics/clock.js';
 import { initHistograms } from '../../metrics/histogram.js';
@@ -54,7 +54,7 @@ export default async function consumerWorker(task: ConsumerTask): Promise<Consum
       const intended = stampIntendedMicros(headerValue(m, STAMP_HEADER));
       if (Number.isNaN(intended)) unstamped++;
       else e2e.record(intended, now - intended);
-      bytes += m.value?.length ?? 0;
+      bytes += valueLength(m);
     }
     received += ms.length;
   };

@@ -183,7 +183,15 @@ async function pump(
 
 function toMessages(batch: ConsumerBatch, room: number): ConsumedMessage[] {
   const records = batch.records.length > room ? batch.records.slice(0, room) : batch.records;
-  return records.map((r) => ({ ...r, topic: batch.topic, partition: batch.partition }));
+  return records.map((r) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: r.key,
+    value: r.value,
+    headers: r.headers,
+  }));
 }
 
 /** The next offset to read per partition after what was output, and what was committed of it. */

@@ -19,6 +19,7 @@ import {
   type IncomingBatch,
   type IncomingMessage,
   type OutgoingMessage,
+  valueLength,
 } from '../../drivers/driver.js';
 import { nowMicros } from '../../metrics/clock.js';
 import {
@@ -159,7 +160,7 @@ export class BatchProcessor {
       const started = nowMicros();
       this.recordTimeInQueue(ms, i, end, started);
       let bytes = 0;
-      for (let j = i; j < end; j++) bytes += ms[j].value?.length ?? 0;
+      for (let j = i; j < end; j++) bytes += valueLength(ms[j]);
       if (ms[end - 1].offset - ms[i].offset === end - 1 - i)
         this.runs.addRange(batch.partition, ms[i].offset, ms[end - 1].offset + 1);
       else for (let j = i; j < end; j++) this.runs.add(batch.partition, ms[j].offset);
@@ -228,7 +229,7 @@ export class BatchProcessor {
     if (this.o.traceReads) this.trace(v.partition, v.offset, m);
     if (ok) {
       this.processed++;
-      this.bytes += m.value?.length ?? 0;
+      this.bytes += valueLength(m);
     } else if (this.o.dlq && this.o.spec.dlqTopic) {
       dead.push(deadLetter(v, m, this.lastError ?? 'failed', this.o.spec.maxRetries + 1));
     } else {
