@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import { BATCH_HEADER_SIZE, LOG_OVERHEAD, readBatchHeader } from '../protocol/record-batch.js';
-import { DataDir, LogManager, type PartitionLog } from '../storage/index.js';
+import { DataDir, LogManager, type PartitionLog, type StorageIo } from '../storage/index.js';
 import type { BrokerConfig } from './config.js';
 import { validateBrokerConfig } from './config.js';
 import { Connection } from './connection.js';
@@ -20,6 +20,11 @@ import type { RequestRouter } from './request-router.js';
 export interface BrokerAddress {
   host: string;
   port: number;
+}
+
+export interface BrokerStartOptions {
+  /** The storage engine's file-system calls; tests slow or fail fdatasync through it. */
+  io?: StorageIo;
 }
 
 export class Broker {
@@ -40,12 +45,12 @@ export class Broker {
     readonly producerState: ProducerStateManager,
   ) {}
 
-  static async start(config: BrokerConfig, log: Logger): Promise<Broker> {
+  static async start(config: BrokerConfig, log: Logger, options: BrokerStartOptions = {}): Promise<Broker> {
     validateBrokerConfig(config);
     const dataDir = await DataDir.open(config.dataDir, log);
     const opened: { close(): Promise<void> }[] = [];
     try {
-      const logs = await LogManager.open(dataDir, config.log, log);
+      const logs = await LogManager.open(dataDir, config.log, log, { io: options.io });
       opened.push(logs);
       const groups = new GroupCoordinator(config.dataDir, config.log.flush, log);
       await groups.open();

@@ -6,7 +6,10 @@
  * (sync: the shared fdatasync). acks=0 gets no response at all, as Kafka's protocol requires.
  * A partition whose batches fail validation gets CORRUPT_MESSAGE and nothing of it is appended.
  * Idempotent batches are checked against the producer state first: a retried batch is answered
- * with its original offset and not written again.
+ * with its original offset and not written again, but not before the original is as durable as
+ * the flush policy promises (UnsettledAppends), and with the original's error if its sync fails.
+ * A batch whose sync failed is forgotten by the producer state, so that a retry of it goes to
+ * the log (which refuses appends until a restart) instead of being acked as a duplicate.
  */
 import {
   decodeProduceRequest,
@@ -22,6 +25,7 @@ import { readBatchHeader, splitBatches } from '../../protocol/record-batch.js';
 import { validateTopicName } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
 import { partitionKey } from '../fetch-waiters.js';
+import { UnsettledAppends } from '../producers/unsettled-appends.js';
 import type { ApiHandler, RequestContext } from '../request-router.js';
 
 function partitionResult(
@@ -40,10 +44,17 @@ function partitionResult(
   };
 }
 
+function storageError(res: ProducePartitionResponse, err: Error): void {
+  res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+  res.errorMessage = err.message;
+  res.baseOffset = -1;
+}
+
 /** Appends one partition's records; pushes the durability wait onto `pending`. */
 function appendPartition(
   b: Broker,
   ctx: RequestContext,
+  unsettled: UnsettledAppends,
   topic: string,
   p: ProducePartitionData,
   pending: Promise<void>[],
@@ -58,6 +69,7 @@ function appendPartition(
     b.log.warn({ conn: ctx.conn.id, topic, partition: p.index, reason: error }, 'rejected corrupt batch');
     return partitionResult(p.index, ErrorCode.CORRUPT_MESSAGE, error);
   }
+  const key = partitionKey(topic, p.index);
   const res = partitionResult(p.index, ErrorCode.NONE);
   res.logStartOffset = log.logStartOffset;
   // Idempotence is checked per batch; every client sends one batch per partition.
@@ -67,6 +79,9 @@ function appendPartition(
     if (verdict.kind === 'error') return partitionResult(p.index, verdict.code);
     if (verdict.kind === 'duplicate') {
       res.baseOffset = verdict.baseOffset;
+      // The original may still be waiting for its sync: answer when it does, as it does.
+      const durable = unsettled.durabilityOf(key, log, verdict.baseOffset);
+      if (durable) pending.push(durable.catch((err: Error) => storageError(res, err)));
       return res;
     }
   }
@@ -74,17 +89,23 @@ function appendPartition(
     const appended = log.append(records);
     res.baseOffset = appended.baseOffset;
     // Every batch advances the producer state; append rewrote the base offsets in place.
+    let idempotent = false;
     for (const span of spans) {
       const h = readBatchHeader(records, span.pos);
       idem.onAppend(topic, p.index, h, h.baseOffset);
+      if (h.producerId >= 0) idempotent = true;
     }
-    b.waiters.notify(partitionKey(topic, p.index));
+    if (idempotent) unsettled.track(key, log, appended.baseOffset, appended.lastOffset, appended.durable);
+    b.waiters.notify(key);
     pending.push(
       appended.durable.catch((err: Error) => {
         b.log.error({ topic, partition: p.index, err: err.message }, 'flush failed');
-        res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
-        res.errorMessage = err.message;
-        res.baseOffset = -1;
+        storageError(res, err);
+        // Not durable, perhaps not on disk: a retry must not be answered as its duplicate. The
+        // log refuses appends now; after a restart the state is rebuilt from what the log holds.
+        if (idempotent && b.logs.getLog(topic, p.index) === log) {
+          idem.truncateTo(topic, p.index, appended.baseOffset);
+        }
       }),
     );
   } catch (err) {
@@ -95,6 +116,7 @@ function appendPartition(
 }
 
 export function produceHandler(broker: () => Broker): ApiHandler<ProduceRequest, ProduceResponse> {
+  const unsettled = new UnsettledAppends();
   return {
     spec: ProduceApi,
     decode: decodeProduceRequest,
@@ -110,7 +132,7 @@ export function produceHandler(broker: () => Broker): ApiHandler<ProduceRequest,
           partitionResponses: topic.partitionData.map((p) => {
             if (!validAcks) return partitionResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS);
             if (topicError !== null) return partitionResult(p.index, topicError);
-            return appendPartition(b, ctx, topic.name, p, pending);
+            return appendPartition(b, ctx, unsettled, topic.name, p, pending);
           }),
         };
       });

@@ -176,6 +176,10 @@ export class ProducerStateManager {
   /** What to do with a batch about to be appended to topic-partition. Synchronous. */
   check(topic: string, partition: number, h: BatchHeader): SequenceCheck {
     if (!isIdempotent(h)) return { kind: 'append' };
+    // InitProducerId moved the producer to a newer epoch: a batch of an older one comes from a
+    // fenced instance, on every partition, including those the new epoch has not written to yet.
+    const rec = this.producers.get(h.producerId);
+    if (rec && h.producerEpoch < rec.epoch) return { kind: 'error', code: ErrorCode.INVALID_PRODUCER_EPOCH };
     const p = this.partitions.get(key(topic, partition));
     if (p?.unverified) this.forgetUnverified(p);
     return checkSequence(p?.entries.get(h.producerId), h);
