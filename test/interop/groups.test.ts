@@ -4,34 +4,13 @@
  * plus committed offsets surviving SIGTERM and kill -9 under flush sync.
  */
 import { execa, type ResultPromise } from 'execa';
-import { type Consumer, Kafka, logLevel } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
 import { requireBinary } from '../support/binaries.js';
+import { kafkaFor, waitFor } from '../support/interop.js';
 
 const kcat = requireBinary('kcat', 'apt-get install kcat');
-
-async function waitFor(
-  cond: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<number> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now() - t0;
-}
-
-function kafkaFor(b: EmbeddedBroker, clientId: string): Kafka {
-  return new Kafka({
-    clientId,
-    brokers: [b.bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 10, initialRetryTime: 100 },
-  });
-}
 
 async function produce(
   kafka: Kafka,
