@@ -53,6 +53,10 @@ describe('GroupMembership: join and sync', () => {
     expect(aSync.value!.assignment.toString()).toBe('A');
     expect(bSync.value!.assignment.toString()).toBe('B');
     expect(h.group.state).toBe('Stable');
+    // A heartbeat of the generation before, or of one not reached yet: ILLEGAL_GENERATION.
+    expect(h.heartbeat(b.id, 1)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect(h.heartbeat(a, 3)).toBe(ErrorCode.ILLEGAL_GENERATION);
+    expect(h.heartbeat('no-such-member', 2)).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
   it('rejects SyncGroup from unknown members, old generations and during a rebalance', async () => {
