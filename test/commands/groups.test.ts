@@ -51,8 +51,9 @@ describe('mq groups', { timeout: 300_000 }, () => {
       // The member commits what it printed within a second.
       await waitFor(async () => (await admin.groupLag('live', ['watched'])).total === 0, 'lag 0', 60_000);
 
-      const [list, json, text] = await Promise.all([
+      const [list, listText, json, text] = await Promise.all([
         mq(['groups', 'list', '--json', ...b]),
+        mq(['groups', 'list', ...b]),
         mq(['groups', 'describe', 'live', '--json', ...b]),
         mq(['groups', 'describe', 'live', ...b]),
       ]);
@@ -62,6 +63,9 @@ describe('mq groups', { timeout: 300_000 }, () => {
         state: 'Stable',
         protocolType: 'consumer',
       });
+      expect(listText.exitCode, listText.stderr).toBe(0);
+      expect(listText.stdout).toMatch(/^GROUP\s+STATE\s+PROTOCOL-TYPE\s*$/m);
+      expect(listText.stdout).toMatch(/^live\s+Stable\s+consumer\s*$/m);
 
       expect(json.exitCode, json.stderr).toBe(0);
       const g = JSON.parse(json.stdout) as GroupView;
