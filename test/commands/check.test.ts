@@ -66,6 +66,36 @@ describe('mq check (compiled CLI)', () => {
     expect(one.stdout).toContain('redelivered (1 of 3):');
   });
 
+  it('--all shows every example, where --examples (default 5) shows a few', async () => {
+    // Eight acknowledged messages lost, none next to another (each its own example), their
+    // offsets given out again to another producer's messages.
+    const h = new HistoryBuilder({ partitions: 1 });
+    for (let i = 0; i < 8; i++) h.send(0, 2 * i, 1, 0).ok(0, 2 * i, 1, 0, i);
+    h.produce(1, 0, 8, 0);
+    const file = await historyFile('lost.jsonl', h.drain([0]).end());
+    const lines = (stdout: string) =>
+      stdout.split('\n').filter((l) => /^ {2}producer 0, seq \d+, partition 0: /.test(l));
+    const some = await cli([file]);
+    expect(some.exitCode).toBe(1);
+    expect(some.stdout).toContain('lost (5 of 8):');
+    expect(lines(some.stdout)).toHaveLength(5);
+    const all = await cli([file, '--all']);
+    expect(all.exitCode).toBe(1);
+    expect(all.stdout).toContain('lost (8 of 8):');
+    expect(lines(all.stdout).map((l) => /seq (\d+)/.exec(l)?.[1])).toEqual([
+      '0',
+      '2',
+      '4',
+      '6',
+      '8',
+      '10',
+      '12',
+      '14',
+    ]);
+    const json = await cli([file, '--all', '--json']);
+    expect(JSON.parse(json.stdout).examples.lost).toHaveLength(8);
+  });
+
   it('a file that cannot be read or parsed: exit 2 with the reason', async () => {
     const missing = await cli([path.join(tmp, 'nope.jsonl')]);
     expect(missing.exitCode).toBe(2);

@@ -4,7 +4,8 @@
  * and feeds the same events to the live checker, so the verdict at the end is the checker's
  * answer on exactly the file `mq check` would read.
  *
- * Events for the UI: `start`, `tick` (every interval: counts so far), `log`, `done` (the report).
+ * Events for the UI: `start`, `tick` (every interval: counts so far), `fault` (each fault's start
+ * and end, as recorded in the history), `log`, `done` (the report).
  *
  * Phases: produce (producers send their messages while faults are injected; faults with a count
  * are all injected before this phase ends) → catch-up (the group processes up to every log end,
@@ -19,7 +20,7 @@ import type { CheckReport } from './checker/report.js';
 import { FaultInjector } from './fault-injector.js';
 import type { FaultSpec } from './faults.js';
 import { finalDrain } from './final-drain.js';
-import type { ConsumerMode, Guarantee } from './history.js';
+import type { ConsumerMode, FaultEvent, Guarantee } from './history.js';
 import { type HistorySink, HistoryWriter, teeSinks } from './history-file.js';
 import type { ConsumerTask } from './worker-messages.js';
 import {
@@ -79,6 +80,7 @@ export interface VerifyTick extends LiveCounts {
 export interface VerifyEvents {
   start: [VerifyStartInfo];
   tick: [VerifyTick];
+  fault: [FaultEvent];
   log: [string];
   done: [CheckReport];
 }
@@ -138,7 +140,13 @@ export class VerifyRunner extends EventEmitter<VerifyEvents> {
       await driver.close().catch(() => {});
     }
     const writer = await HistoryWriter.create(o.historyPath);
-    const sink = teeSinks(writer, this.checker);
+    const history = teeSinks(writer, this.checker);
+    const sink: HistorySink = {
+      write: (e) => {
+        history.write(e);
+        if (e.t === 'fault') this.emit('fault', e);
+      },
+    };
     const runStartMs = Date.now();
     const clock = () => Date.now() - runStartMs;
     sink.write({

@@ -174,3 +174,34 @@ export function crashWindow(
   for (const [pt, o] of lastCommit) committedUnread += Math.max(0, o - (readEnd.get(pt) ?? 0));
   return { uncommitted, committedUnread };
 }
+
+/**
+ * Per moment in `at`: how many messages were in flight then — their send invoked before it and
+ * their outcome (ok, fail, info) after it, or never recorded.
+ */
+export function inFlightAt(events: HistoryEvent[], at: number[]): number[] {
+  const sentAt = new Map<string, number>();
+  const settledAt = new Map<string, number>();
+  for (const e of events) {
+    if (e.t !== 'send' && e.t !== 'ok' && e.t !== 'fail' && e.t !== 'info') continue;
+    for (let i = 0; i < (e.n ?? 1); i++) {
+      const k = id(e.p, e.s + i);
+      if (e.t === 'send') sentAt.set(k, e.ts);
+      else if (!settledAt.has(k)) settledAt.set(k, e.ts);
+    }
+  }
+  return at.map((t) => {
+    let n = 0;
+    for (const [k, sent] of sentAt) if (sent < t && (settledAt.get(k) ?? Number.POSITIVE_INFINITY) > t) n++;
+    return n;
+  });
+}
+
+/** When each fault of `kind` started and ended (history order). */
+export function faultTimes(events: HistoryEvent[], kind: string): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const e of events)
+    if (e.t === 'fault' && e.kind === kind) (e.phase === 'start' ? starts : ends).push(e.ts);
+  return { starts, ends };
+}

@@ -7,7 +7,9 @@
  * log" means read by the final drain when there was one (it reads every partition to its end),
  * else read by anyone. Then:
  * - lost: acknowledged (or indeterminate but read during the run) and not in the log — certain
- *   when the final read got past it, unseen when it stopped before (maybe only late);
+ *   when the final read got past it (to the log end, to a later message of its producer in its
+ *   partition, or to the offset it was acknowledged at), unseen when it stopped before (maybe
+ *   only late);
  * - recovered: indeterminate and read;
  * - lost by consumers: in the log, never processed by the group;
  * - log checks on the drain's stream (else the group's): duplicates and order (log-streams.ts);
@@ -95,7 +97,8 @@ export class LossChecker implements HistorySink {
       case 'ok':
       case 'fail':
       case 'info':
-        this.ledger.outcome(e.t, e.p, e.s, e.n ?? 1, e.t === 'ok' ? e.pt : undefined, e.ts);
+        if (e.t === 'ok') this.ledger.outcome('ok', e.p, e.s, e.n ?? 1, e.pt, e.ts, e.o);
+        else this.ledger.outcome(e.t, e.p, e.s, e.n ?? 1, undefined, e.ts);
         break;
       case 'read':
         // Without offsets the final read is the group's own, of what its consumers left.
@@ -225,6 +228,7 @@ export class LossChecker implements HistorySink {
         drainReachedEnd: reached,
         drainReachedAllEnds: allEnds,
         laneMax: (pt, p) => (q ? q.laneMax(pt, p) : authority.laneMax(pt, p)),
+        readEnd: (pt) => (q ? Number.NEGATIVE_INFINITY : authority.covered(pt).max),
       },
       (m) => lostRuns.add(m, lostDetail(m)),
       (kind, producer, seq, partition) => {

@@ -13,11 +13,14 @@
  * `redelivered` when it is at or after the group's last successful commit — processed but never
  * committed, what a crash between processing and commit leaves behind — or when the reader no
  * longer owns the partition (a member fenced by a rebalance, still processing until it hears);
- * otherwise it is `redeliveredOutside`: committed work done again.
+ * otherwise it is `redeliveredOutside`: committed work done again. A redelivery's example names
+ * the fault between the offset's first read and its re-read that explains it (examples.ts), so
+ * the first read is timed per block of 16 offsets.
  */
 import type { CommitEvent, ReadEvent } from '../history.js';
-import type { ExampleBook } from './examples.js';
+import { type ExampleBook, REDELIVERY_CAUSES } from './examples.js';
 import type { LogStream, PartitionContent } from './log-streams.js';
+import { SeqClock } from './paged.js';
 import type { ProducerLedger } from './producers.js';
 
 interface PartState {
@@ -44,6 +47,10 @@ export class ConsumerTracker {
   private readonly keyHome = new Map<string, number>();
   /** The consumer the partition was last assigned to. */
   private readonly owner = new Map<number, string>();
+  /** Per partition: the consumer that read it last, and the one before (a redelivery's cause). */
+  private readonly readers = new Map<number, { last: string; before?: string }>();
+  /** Per partition: when its offsets were first read (by block of 16: 1/4 byte an offset). */
+  private readonly firstRead = new Map<number, SeqClock>();
   private readonly splitKeys = new Set<string>();
   private readonly skips: SkipCandidate[] = [];
   redelivered = 0;
@@ -118,6 +125,14 @@ export class ConsumerTracker {
       m.set(pt, st);
     }
     const book = this.book;
+    let readers = this.readers.get(pt);
+    if (!readers) this.readers.set(pt, (readers = { last: c }));
+    else if (readers.last !== c) {
+      readers.before = readers.last;
+      readers.last = c;
+    }
+    let firstRead = this.firstRead.get(pt);
+    if (!firstRead) this.firstRead.set(pt, (firstRead = new SeqClock(16)));
     for (let i = 0; i < r.length; i += 3) {
       const o = r[i];
       const p = r[i + 1];
@@ -148,7 +163,8 @@ export class ConsumerTracker {
       } else if (o > st.next) this.skips.push({ consumer: c, pt, from: st.next, to: o, ts });
       st.next = o + 1;
       content.record(pt, o, p, s);
-      if (!this.group.record(ledger, pt, o, p, s, ts, c)) {
+      if (this.group.record(ledger, pt, o, p, s, ts, c)) firstRead.note(o, ts);
+      else {
         const committed = this.lastCommit.get(pt) ?? -1;
         const owner = this.owner.get(pt);
         const fenced = owner !== undefined && owner !== c;
@@ -157,19 +173,23 @@ export class ConsumerTracker {
         else this.redeliveredOutside++;
         const kind = inWindow ? 'redelivered' : 'redeliveredOutside';
         if (book.wants(kind))
-          book.add(kind, {
-            consumer: c,
-            partition: pt,
-            offset: o,
-            producer: p,
-            seq: s,
-            ts,
-            detail: fenced
-              ? `offset ${o} again, by ${c} after the partition moved to ${owner}`
-              : inWindow
-                ? `offset ${o} again, processed but not committed (last commit ${committed})`
-                : `offset ${o} again, below the last commit ${committed}`,
-          });
+          book.add(
+            kind,
+            {
+              consumer: c,
+              partition: pt,
+              offset: o,
+              producer: p,
+              seq: s,
+              ts,
+              detail: fenced
+                ? `offset ${o} again, by ${c} after the partition moved to ${owner}`
+                : inWindow
+                  ? `offset ${o} again, processed but not committed (last commit ${committed})`
+                  : `offset ${o} again, below the last commit ${committed}`,
+            },
+            { from: firstRead.at(o), to: ts, kinds: REDELIVERY_CAUSES, target: readers.before },
+          );
       }
       const key = k?.[i / 3];
       if (key !== undefined && key !== null && p >= 0) this.keyRead(c, st, pt, key, p, s, o, ts);

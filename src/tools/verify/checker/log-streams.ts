@@ -60,7 +60,8 @@ export class LogStream {
 
   /**
    * One record read at (pt, o). Returns false when this stream had read offset o before (the
-   * caller's redelivery), true otherwise.
+   * caller's redelivery), true otherwise. Either way the message counts as read by this stream:
+   * an offset read again may hold another message (inconsistent offsets), which was read too.
    */
   record(
     ledger: ProducerLedger,
@@ -71,15 +72,16 @@ export class LogStream {
     ts: number,
     c: string,
   ): boolean {
-    if (this.covered(pt).add(o, o + 1) === 0) return false;
-    this.offsets++;
+    const first = this.covered(pt).add(o, o + 1) === 1;
+    if (first) this.offsets++;
     if (p < 0) {
-      this.unstamped++;
-      return true;
+      if (first) this.unstamped++;
+      return first;
     }
     const state = ledger.get(p);
     const old = state.flags.or(s, this.bit | SEEN);
     if (state.partition.get(s) === 0) state.partition.set(s, pt + 1);
+    if (!first) return false;
     if (old & this.bit) {
       this.duplicates++;
       this.hold(

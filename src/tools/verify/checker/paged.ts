@@ -93,19 +93,22 @@ class PagedF32 extends Paged<Float32Array> {
 }
 
 /**
- * A coarse clock over sequence numbers: the time of the first event seen for each block of 64
- * sequences. Good enough to name the fault nearest to a lost message, at 1/16 byte per message.
+ * A coarse clock over sequence numbers (or offsets): the time of the first event seen for each
+ * block of `block` of them (default 64). Good enough to name the fault nearest to a lost
+ * message, at 1/16 byte per message.
  */
 export class SeqClock {
   private readonly times = new PagedF32();
 
+  constructor(private readonly block = 64) {}
+
   note(seq: number, ts: number): void {
-    const block = Math.floor(seq / 64);
+    const block = Math.floor(seq / this.block);
     if (Number.isNaN(this.times.get(block))) this.times.set(block, ts);
   }
 
   /** The time noted for seq's block, or NaN. */
   at(seq: number): number {
-    return this.times.get(Math.floor(seq / 64));
+    return this.times.get(Math.floor(seq / this.block));
   }
 }

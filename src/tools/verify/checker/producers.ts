@@ -1,12 +1,13 @@
 /**
  * Per producer, per sequence number: one byte of flags (what happened to the send, who read the
- * message) and the partition it went to, in paged typed arrays (paged.ts). That is the whole
- * per-message state of the checker: about 3 bytes a message, no object per message.
+ * message), the partition it went to and the offset it was acknowledged at, in paged typed arrays
+ * (paged.ts). That is the whole per-message state of the checker: about 7 bytes a message, no
+ * object per message.
  *
  * At the end, one pass over the flags classifies every message: acknowledged / failed /
  * indeterminate, recovered, lost (certain or unseen), failed-but-read, unexpected.
  */
-import { PagedBytes, PagedU16, SeqClock } from './paged.js';
+import { PagedBytes, PagedU16, PagedU32, SeqClock } from './paged.js';
 import type { CheckReport } from './report.js';
 
 export const INVOKED = 1;
@@ -23,11 +24,15 @@ export const SEEN = 64;
 export const CONSUMER_LOST = 128;
 
 const OUTCOME = ACKED | FAILED | INFO;
+/** Acknowledged offsets are kept in 32 bits; those beyond are treated as unknown. */
+const MAX_OFFSET = 0xffff_fffe;
 
 export class ProducerState {
   readonly flags = new PagedBytes();
   /** Partition + 1 (0 = not known). */
   readonly partition = new PagedU16();
+  /** Acknowledged offset + 1 (0 = not acknowledged, unknown, or beyond 2^32 - 2). */
+  readonly offset = new PagedU32();
   readonly sendClock = new SeqClock();
   readonly ackClock = new SeqClock();
 
@@ -49,6 +54,8 @@ export interface LossContext {
   drainReachedAllEnds: boolean;
   /** Highest seq of producer p read in pt by the authoritative reader (drain, else group); -1 none. */
   laneMax(pt: number, p: number): number;
+  /** One past the highest offset of pt the authoritative reader read (-Infinity: none). */
+  readEnd(pt: number): number;
 }
 
 export interface MessageClass {
@@ -101,6 +108,7 @@ export class ProducerLedger {
     }
   }
 
+  /** `o`: the first acknowledged offset (ok only; -1 unknown). */
   outcome(
     kind: 'ok' | 'fail' | 'info',
     id: number,
@@ -108,6 +116,7 @@ export class ProducerLedger {
     n: number,
     pt: number | undefined,
     ts: number,
+    o?: number,
   ): void {
     const p = this.get(id);
     const bit = kind === 'ok' ? ACKED : kind === 'fail' ? FAILED : INFO;
@@ -127,6 +136,7 @@ export class ProducerLedger {
         if (old & FAILED) this.live.failed--;
       }
       if (pt !== undefined && pt >= 0) p.partition.set(s + i, pt + 1);
+      if (o !== undefined && o >= 0 && o + i < MAX_OFFSET) p.offset.set(s + i, o + i + 1);
     }
   }
 
@@ -199,9 +209,15 @@ export class ProducerLedger {
           if (!acked && (f & SEEN) === 0) continue;
           if (f & inLogBit) continue;
           const pt = p.partition.get(seq) - 1;
+          // Certain: the reader got past it — to the log end, to a later message of its producer
+          // there, or to (or beyond) the offset it was acknowledged at, which then held another
+          // message or none. Unseen: the reader stopped before any of that.
+          const offset1 = p.offset.get(seq);
           const certain =
             pt >= 0
-              ? ctx.drainReachedEnd(pt) || seq < ctx.laneMax(pt, id)
+              ? ctx.drainReachedEnd(pt) ||
+                seq < ctx.laneMax(pt, id) ||
+                (offset1 > 0 && offset1 - 1 < ctx.readEnd(pt))
               : ctx.drainReachedAllEnds || seq < maxReadSeq;
           if (certain) t.lostCertain++;
           else t.lostUnseen++;

@@ -70,6 +70,7 @@ export interface Example {
   consumer?: string;
   ts?: number;
   detail: string;
+  /** The fault nearest to it; for a redelivery, the fault between its first read and the re-read most likely to have caused it (a crash of the consumer that read it first, then broker kill, restart, pause). */
   nearestFault?: NearestFault;
 }
 
