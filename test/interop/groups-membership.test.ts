@@ -14,7 +14,7 @@ import type { GroupView } from '../../src/tools/admin/groups.js';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
 import { packageRoot } from '../../src/tools/package-root.js';
 import { requireBinary } from '../support/binaries.js';
-import { kafkaFor, waitFor } from '../support/interop.js';
+import { kafkaFor, kcatMemberArgs, waitFor } from '../support/interop.js';
 import { mq, requireBuild } from '../support/mq-cli.js';
 
 const kcat = requireBinary('kcat', 'apt-get install kcat');
@@ -218,24 +218,7 @@ describe.skipIf(!kcat)('kcat (librdkafka) members', () => {
     let out = '';
     const p = execa(
       kcat!,
-      [
-        '-b',
-        broker.bootstrap,
-        '-G',
-        group,
-        topic,
-        '-q',
-        '-u',
-        '-f',
-        '%p %s\n',
-        '-X',
-        'auto.offset.reset=earliest',
-        '-X',
-        'session.timeout.ms=10000',
-        '-X',
-        'heartbeat.interval.ms=500',
-        ...extra,
-      ],
+      kcatMemberArgs(broker.bootstrap, group, topic, ['-X', 'heartbeat.interval.ms=500', ...extra]),
       { reject: false, buffer: false, stdin: 'ignore' },
     );
     p.stdout!.on('data', (d: Buffer) => {

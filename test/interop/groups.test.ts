@@ -8,7 +8,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
 import { requireBinary } from '../support/binaries.js';
-import { kafkaFor, waitFor } from '../support/interop.js';
+import { kafkaFor, kcatMemberArgs, waitFor } from '../support/interop.js';
 
 const kcat = requireBinary('kcat', 'apt-get install kcat');
 
@@ -123,25 +123,11 @@ describe.skipIf(!kcat)('kcat balanced consumer group (-G)', () => {
     await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const outputs: string[] = ['', ''];
     for (let m = 0; m < 2; m++) {
-      const p = execa(
-        kcat!,
-        [
-          '-b',
-          broker.bootstrap,
-          '-G',
-          'kcat-g',
-          topic,
-          '-q',
-          '-u',
-          '-f',
-          '%p %s\n',
-          '-X',
-          'auto.offset.reset=earliest',
-          '-X',
-          'session.timeout.ms=10000',
-        ],
-        { reject: false, buffer: false, stdin: 'ignore' },
-      );
+      const p = execa(kcat!, kcatMemberArgs(broker.bootstrap, 'kcat-g', topic), {
+        reject: false,
+        buffer: false,
+        stdin: 'ignore',
+      });
       p.stdout!.on('data', (d: Buffer) => {
         outputs[m] += d.toString();
       });

@@ -28,3 +28,20 @@ export function kafkaFor(b: EmbeddedBroker, clientId: string): Kafka {
     retry: { retries: 10, initialRetryTime: 100 },
   });
 }
+
+/**
+ * kcat's arguments for a balanced-consumer (-G) member that prints "partition value" lines,
+ * starts at the earliest offset and has a 10 s session; `extra` adds -X settings.
+ */
+export function kcatMemberArgs(
+  bootstrap: string,
+  group: string,
+  topic: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    ...['-b', bootstrap, '-G', group, topic, '-q', '-u', '-f', '%p %s\n'],
+    ...['-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=10000'],
+    ...extra,
+  ];
+}
