@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { Command, Flags } from '@oclif/core';
 import { Broker } from '../src/broker/broker.js';
 import { BrokerConfigError, defaultBrokerConfig } from '../src/broker/config.js';
@@ -87,6 +88,12 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
         'stop cleanly when standard input closes (a parent process that runs the broker went away)',
       hidden: true,
     }),
+    'remove-data-dir-on-stdin-close': Flags.boolean({
+      description:
+        'with --stop-on-stdin-close: remove the data dir after that stop (a temporary dir whose owner went away)',
+      hidden: true,
+      dependsOn: ['stop-on-stdin-close'],
+    }),
   };
 
   async run(): Promise<void> {
@@ -117,7 +124,10 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
       });
       const broker = await Broker.start(config, log);
       this.announce(broker, flags.json);
-      await waitForSignal(broker, flags['stop-on-stdin-close']);
+      const reason = await waitForSignal(broker, flags['stop-on-stdin-close']);
+      // The owner of a temporary data dir (an embedded broker's tool) died without removing it.
+      if (reason === STDIN_CLOSED && flags['remove-data-dir-on-stdin-close'])
+        await rm(config.dataDir, { recursive: true, force: true });
       // Everything is flushed and closed; leftover handles (a stdin pipe, timers of clients
       // that went away) must not keep a stopped broker's process alive.
       process.exit(0);
@@ -157,20 +167,22 @@ SIGTERM/SIGINT stop it cleanly: in-flight requests finish, logs are flushed, exi
  * when standard input closes: an embedded broker's parent holds that pipe, so a parent that dies
  * without cleaning up still takes its broker with it.
  */
-function waitForSignal(broker: Broker, stopOnStdinClose: boolean): Promise<void> {
+const STDIN_CLOSED = 'standard input closed';
+
+function waitForSignal(broker: Broker, stopOnStdinClose: boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let stopping = false;
     const stop = (reason: string) => {
       if (stopping) process.exit(130);
       stopping = true;
       broker.log.info({ reason }, 'stopping');
-      broker.stop().then(resolve, reject);
+      broker.stop().then(() => resolve(reason), reject);
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
     if (stopOnStdinClose) {
-      process.stdin.on('end', () => stop('standard input closed'));
-      process.stdin.on('error', () => stop('standard input closed'));
+      process.stdin.on('end', () => stop(STDIN_CLOSED));
+      process.stdin.on('error', () => stop(STDIN_CLOSED));
       process.stdin.resume();
     }
   });

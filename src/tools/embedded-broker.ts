@@ -75,6 +75,8 @@ export class EmbeddedBroker {
       'serve',
       '--json',
       '--stop-on-stdin-close',
+      // If this process dies without close(), the broker removes the temporary dir it made.
+      ...(this.ownsDataDir ? ['--remove-data-dir-on-stdin-close'] : []),
       '--host',
       '127.0.0.1',
       '--port',
