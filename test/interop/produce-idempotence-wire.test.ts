@@ -5,8 +5,8 @@
  * epoch older than the one InitProducerId handed out is fenced; and the state that recognises a
  * repeated batch survives a SIGTERM and a kill -9 restart under flush sync.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { WireClient } from '../../bench/hardening/wire-client.js';
+import { describe, expect, it } from 'vitest';
+import type { WireClient } from '../../bench/hardening/wire-client.js';
 import { createTopic, fetch, produce } from '../../bench/hardening/wire-ops.js';
 import {
   decodeInitProducerIdResponse,
@@ -16,7 +16,7 @@ import {
 } from '../../src/protocol/apis/init-producer-id.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { decodeRecords, encodeRecordBatch } from '../../src/protocol/records.js';
-import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
+import { wireBroker } from '../support/wire.js';
 
 interface Idem {
   producerId: number;
@@ -76,23 +76,11 @@ async function stored(c: WireClient, topic: string, partition = 0): Promise<[num
 }
 
 describe('idempotent Produce on the wire', () => {
-  let broker: EmbeddedBroker | undefined;
-  const clients: WireClient[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await broker?.close();
-    broker = undefined;
-  });
-
-  async function connect(): Promise<WireClient> {
-    const c = await WireClient.connect(broker!.port);
-    clients.push(c);
-    return c;
-  }
+  const w = wireBroker();
 
   it('a batch sent again is answered with its original base offset and stored once', async () => {
-    broker = await EmbeddedBroker.start({ flush: 'sync' });
-    const c = await connect();
+    const _broker = await w.start({ flush: 'sync' });
+    const c = await w.connect();
     await createTopic(c, 'idw-dup', 1);
     // Something before it, so the original base offset is not 0 by accident.
     expect(await produce(c, 'idw-dup', 0, batch(null, -1, ['plain-0', 'plain-1']))).toEqual({
@@ -110,7 +98,7 @@ describe('idempotent Produce on the wire', () => {
       errorCode: ErrorCode.NONE,
       baseOffset: 2,
     });
-    const other = await connect();
+    const other = await w.connect();
     expect(await produce(other, 'idw-dup', 0, batch(p, 0, first))).toEqual({
       errorCode: ErrorCode.NONE,
       baseOffset: 2,
@@ -136,8 +124,8 @@ describe('idempotent Produce on the wire', () => {
   });
 
   it('a sequence gap is OUT_OF_ORDER_SEQUENCE_NUMBER and appends nothing', async () => {
-    broker = await EmbeddedBroker.start({ flush: 'sync' });
-    const c = await connect();
+    const _broker = await w.start({ flush: 'sync' });
+    const c = await w.connect();
     await createTopic(c, 'idw-gap', 1);
     const p = await newProducer(c);
     expect(await produce(c, 'idw-gap', 0, batch(p, 0, ['s0', 's1']))).toEqual({
@@ -158,8 +146,8 @@ describe('idempotent Produce on the wire', () => {
   });
 
   it('an epoch older than the one InitProducerId handed out is fenced', async () => {
-    broker = await EmbeddedBroker.start({ flush: 'sync' });
-    const c = await connect();
+    const _broker = await w.start({ flush: 'sync' });
+    const c = await w.connect();
     await createTopic(c, 'idw-epoch', 1);
     const old = await newProducer(c);
     expect(await produce(c, 'idw-epoch', 0, batch(old, 0, ['e0-0']))).toEqual({
@@ -194,8 +182,8 @@ describe('idempotent Produce on the wire', () => {
 
   for (const how of ['SIGTERM', 'kill -9'] as const) {
     it(`a batch resent after a ${how} restart under flush sync is answered with its original offset`, async () => {
-      broker = await EmbeddedBroker.start({ flush: 'sync' });
-      let c = await connect();
+      const broker = await w.start({ flush: 'sync' });
+      let c = await w.connect();
       await createTopic(c, 'idw-restart', 1);
       expect(await produce(c, 'idw-restart', 0, batch(null, -1, ['plain']))).toEqual({
         errorCode: ErrorCode.NONE,
@@ -213,7 +201,7 @@ describe('idempotent Produce on the wire', () => {
       else await broker.kill();
       await broker.restart();
 
-      c = await connect();
+      c = await w.connect();
       expect(await produce(c, 'idw-restart', 0, batch(p, 0, values))).toEqual({
         errorCode: ErrorCode.NONE,
         baseOffset: 1,

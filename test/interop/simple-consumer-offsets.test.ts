@@ -5,8 +5,8 @@
  * sync, the commits must be fetched back after a SIGTERM restart and after a kill -9 that follows
  * the acks at once.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { WireClient } from '../../bench/hardening/wire-client.js';
+import { describe, expect, it } from 'vitest';
+import type { WireClient } from '../../bench/hardening/wire-client.js';
 import { createTopic } from '../../bench/hardening/wire-ops.js';
 import {
   decodeOffsetCommitResponse,
@@ -19,7 +19,7 @@ import {
   OffsetFetchApi,
 } from '../../src/protocol/apis/offset-fetch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { EmbeddedBroker } from '../../src/tools/embedded-broker.js';
+import { wireBroker } from '../support/wire.js';
 
 interface Commit {
   partition: number;
@@ -94,24 +94,12 @@ async function fetchCommitted(
 }
 
 describe('simple-consumer commits (generation -1) under flush sync', () => {
-  let broker: EmbeddedBroker | undefined;
-  const clients: WireClient[] = [];
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.close();
-    await broker?.close();
-    broker = undefined;
-  });
-
-  async function connect(): Promise<WireClient> {
-    const c = await WireClient.connect(broker!.port);
-    clients.push(c);
-    return c;
-  }
+  const w = wireBroker();
 
   for (const how of ['SIGTERM', 'kill -9'] as const) {
     it(`are fetched after a ${how} restart`, async () => {
-      broker = await EmbeddedBroker.start({ flush: 'sync' });
-      let c = await connect();
+      const broker = await w.start({ flush: 'sync' });
+      let c = await w.connect();
       await createTopic(c, 'simple-off', 4);
       // Older (v2, retention time) and flexible (v8) versions of the same form; a later commit
       // of a partition replaces the earlier one.
@@ -147,7 +135,7 @@ describe('simple-consumer commits (generation -1) under flush sync', () => {
       else await broker.kill();
       await broker.restart();
 
-      c = await connect();
+      c = await w.connect();
       expect(await fetchCommitted(c, 'simple', 'simple-off', [0, 1, 2, 3])).toEqual(expected);
       expect((await fetchCommitted(c, 'simple-other', 'simple-off', [0]))[0]).toEqual([0, 99, '']);
       // And the group still takes commits of this form after the restart.
