@@ -11,6 +11,8 @@
  * - max_bytes is capped at --fetch-max-bytes (Kafka's fetch.max.bytes): records are read into
  *   broker memory, so one request asking for 2 GiB must not get (and cost) 2 GiB.
  * - High watermark = last stable offset = log end (single node, no transactions).
+ * - The partitions' reads run at once when their limits fit max_bytes together (the budget then
+ *   cannot cut one short), else one after the other within what is left of it.
  * - If fewer than min_bytes are ready, the request waits (up to max_wait_ms) for an append to one
  *   of its partitions, then reads again.
  */
@@ -22,7 +24,12 @@ import {
   type FetchResponse,
 } from '../../protocol/apis/fetch.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { OffsetOutOfRangeError, validateTopicName } from '../../storage/index.js';
+import {
+  OffsetOutOfRangeError,
+  type PartitionLog,
+  type ReadResult,
+  validateTopicName,
+} from '../../storage/index.js';
 import type { Broker } from '../broker.js';
 import { partitionKey } from '../fetch-waiters.js';
 import type { ApiHandler } from '../request-router.js';
@@ -45,20 +52,58 @@ function emptyPartition(partitionIndex: number, errorCode: number): PartitionDat
   };
 }
 
+interface Planned {
+  partition: number;
+  fetchOffset: number;
+  partitionMaxBytes: number;
+  log: PartitionLog | undefined;
+}
+
+type ReadOutcome = { ok: ReadResult } | { err: unknown };
+
+/** A partition's read as a value: never rejects, so reads started together cannot go unhandled. */
+function readPartition(p: Planned, log: PartitionLog, limit: number): Promise<ReadOutcome> {
+  return log.read(p.fetchOffset, limit).then(
+    (ok) => ({ ok }),
+    (err: unknown) => ({ err }),
+  );
+}
+
 async function readOnce(
   b: Broker,
   req: FetchRequest,
 ): Promise<{ responses: TopicResponse[]; bytes: number; errors: boolean }> {
   const cap = b.config.fetchMaxBytes;
   let budget = req.maxBytes > 0 ? Math.min(req.maxBytes, cap) : cap;
+  const plan = req.topics.map((topic) => {
+    const valid = validateTopicName(topic.topic) === null;
+    return topic.partitions.map(
+      (p): Planned => ({
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        partitionMaxBytes: p.partitionMaxBytes,
+        log: valid ? b.logs.getLog(topic.topic, p.partition) : undefined,
+      }),
+    );
+  });
+  // When every partition's limit fits the budget together, the budget cannot cut any read short:
+  // read them all at once (each is a positional read on the thread pool; one after the other,
+  // eight partitions cost eight round trips there). Otherwise in order, each within what is left.
+  let sum = 0;
+  for (const t of plan) for (const p of t) if (p.log) sum += Math.max(1, p.partitionMaxBytes);
+  const parallel =
+    sum <= budget
+      ? plan.map((t) => t.map((p) => (p.log ? readPartition(p, p.log, p.partitionMaxBytes) : null)))
+      : null;
   let bytes = 0;
   let errors = false;
   const responses: TopicResponse[] = [];
-  for (const topic of req.topics) {
+  for (let ti = 0; ti < req.topics.length; ti++) {
+    const topic = req.topics[ti];
     const partitions: PartitionData[] = [];
-    const valid = validateTopicName(topic.topic) === null;
-    for (const p of topic.partitions) {
-      const log = valid ? b.logs.getLog(topic.topic, p.partition) : undefined;
+    for (let pi = 0; pi < plan[ti].length; pi++) {
+      const p = plan[ti][pi];
+      const log = p.log;
       if (!log) {
         errors = true;
         partitions.push(emptyPartition(p.partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
@@ -69,9 +114,14 @@ async function readOnce(
       out.lastStableOffset = log.highWatermark;
       out.logStartOffset = log.logStartOffset;
       if (budget > 0 || bytes === 0) {
-        try {
-          const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
-          const r = await log.read(p.fetchOffset, limit);
+        const limit = Math.max(1, Math.min(p.partitionMaxBytes, budget));
+        const read = await (parallel?.[ti][pi] ?? readPartition(p, log, limit));
+        if ('err' in read) {
+          if (!(read.err instanceof OffsetOutOfRangeError)) throw read.err;
+          errors = true;
+          out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+        } else {
+          const r = read.ok;
           // Only the first non-empty partition may exceed the budget.
           if (r.records.length > 0 && (bytes === 0 || r.records.length <= budget)) {
             out.records = r.records;
@@ -81,10 +131,6 @@ async function readOnce(
           out.highWatermark = r.highWatermark;
           out.lastStableOffset = r.highWatermark;
           out.logStartOffset = r.logStartOffset;
-        } catch (err) {
-          if (!(err instanceof OffsetOutOfRangeError)) throw err;
-          errors = true;
-          out.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
         }
       }
       partitions.push(out);
