@@ -131,13 +131,20 @@ export class ReportCollector {
       now.destroy();
       return;
     }
-    const delta = decodeHistogram(encoded);
-    try {
-      if (seen !== undefined) delta.subtract(seen);
-      interval.add(delta);
-      total.add(delta);
-    } finally {
-      delta.destroy();
+    if (seen === undefined) {
+      interval.add(now);
+      total.add(now);
+    } else {
+      // The report is cumulative: add what came since the one before (a copy, not a second decode).
+      const delta = createLatencyHistogram();
+      try {
+        delta.add(now);
+        delta.subtract(seen);
+        interval.add(delta);
+        total.add(delta);
+      } finally {
+        delta.destroy();
+      }
     }
     seen?.destroy();
     this.cumulative.set(`${key}/${which}`, now);
