@@ -17,6 +17,7 @@ import {
   type IncomingMessage,
 } from '../../src/drivers/index.js';
 import { decodeStamp, encodeStamp, STAMP_HEADER } from '../../src/tools/stamp.js';
+import { mq } from '../support/mq-cli.js';
 
 export function stamped(producerId: number, sequence: number) {
   return { [STAMP_HEADER]: encodeStamp({ producerId, sequence, intendedMicros: Date.now() * 1000 }) };
@@ -247,4 +248,29 @@ export function engineContract(o: EngineContractOptions): void {
     await successor.close();
     await d.admin.deleteTopic(t);
   });
+}
+
+/**
+ * `mq verify-loss` on a driver through the compiled CLI: 4,000 messages at 2,000/s with
+ * `consumers` consumers, and `fault` (e.g. a consumer crash) if given. Checks what every engine
+ * must give (exit 0, valid, all sent acknowledged and consumed, nothing lost, the final read at
+ * the end, the fault injected) and returns the report for the engine's own checks.
+ */
+export async function verifyLossThroughCli(driverArgs: string[], consumers: number, fault: string[]) {
+  const r = await mq(
+    [
+      ...['verify-loss', ...driverArgs, '--no-idempotence', '--messages', '4000', '--rate', '2000'],
+      ...['--consumers', String(consumers), '--json', ...fault],
+    ],
+    { timeoutMs: 85_000 },
+  );
+  expect(r.exitCode, r.stderr).toBe(0);
+  const report = JSON.parse(r.stdout);
+  expect(report.valid).toBe(true);
+  expect(report.counts).toMatchObject({ sent: 4000, acked: 4000, consumed: 4000 });
+  expect(report.anomalies.lost + report.anomalies.consumerLost).toBe(0);
+  expect(report.drain.reachedEnd).toBe(true);
+  if (fault.length > 0)
+    expect(report.faults.map((f: { kind: string }) => f.kind)).toContain('consumer-crash');
+  return report;
 }
