@@ -127,4 +127,21 @@ describe('mq topics', { timeout: 240_000 }, () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).topics.length).toBeGreaterThan(0);
   });
+  it('without --brokers or MQ_BROKERS the commands go to 127.0.0.1:9092, where mq serve listens by default', async (ctx) => {
+    let local: EmbeddedBroker;
+    try {
+      local = await EmbeddedBroker.start({ flush: 'os', port: 9092, defaultPartitions: 1 });
+    } catch (err) {
+      ctx.skip(`port 9092 is taken here: ${(err as Error).message.split('\n')[0]}`);
+      return;
+    }
+    try {
+      const created = await mq(['topics', 'create', 'on-default-port', '--json']);
+      expect(created.exitCode, created.stderr).toBe(0);
+      const listed = await mq(['topics', 'list', '--json', '--brokers', local.bootstrap]);
+      expect(JSON.parse(listed.stdout).topics).toContainEqual({ topic: 'on-default-port', partitions: 1 });
+    } finally {
+      await local.close();
+    }
+  });
 });
