@@ -93,7 +93,9 @@ async function readOnce(
   for (const t of plan) for (const p of t) if (p.log) sum += Math.max(1, p.partitionMaxBytes);
   const parallel =
     sum <= budget
-      ? plan.map((t) => t.map((p) => (p.log ? readPartition(p, p.log, p.partitionMaxBytes) : null)))
+      ? plan.map((t) =>
+          t.map((p) => (p.log ? readPartition(p, p.log, Math.max(1, p.partitionMaxBytes)) : null)),
+        )
       : null;
   let bytes = 0;
   let errors = false;

@@ -174,23 +174,12 @@ export async function runVerifyLoss(opts: VerifyLossOptions): Promise<VerifyOutc
     runner.on('log', log);
     opts.onRunner?.(runner);
     const report = await runner.run();
-    const stopped = runner.stopped;
     log(`history: ${historyPath}`);
-    const close = teardown(broker, dropper, failer);
-    if (opts.keepBroker) {
-      const kept = broker;
-      broker = dropper = failer = null;
-      return { report, stopped, historyPath, topic: `verify-${id}`, bootstrap, broker: kept, close };
-    }
-    return {
-      report,
-      stopped,
-      historyPath,
-      topic: `verify-${id}`,
-      bootstrap,
-      broker: null,
-      close: async () => {},
-    };
+    const outcome = { report, stopped: runner.stopped, historyPath, topic: `verify-${id}`, bootstrap };
+    if (!opts.keepBroker) return { ...outcome, broker: null, close: async () => {} };
+    const kept = { ...outcome, broker, close: teardown(broker, dropper, failer) };
+    broker = dropper = failer = null;
+    return kept;
   } finally {
     await teardown(broker, dropper, failer)();
   }
