@@ -149,20 +149,29 @@ export function fetch(
   );
 }
 
-/** OffsetCommit v7 as a standalone consumer; resolves with the partition's error code. */
-export async function commitOffset(
+export interface OffsetToCommit {
+  partition: number;
+  offset: number;
+  metadata?: string | null;
+}
+
+/**
+ * OffsetCommit as a standalone (simple) consumer: generation -1, empty member id, no group
+ * membership. Resolves with each partition's error code, in the answer's order.
+ */
+export async function commitOffsets(
   c: WireClient,
   group: string,
   topic: string,
-  partition: number,
-  offset: number,
-  timeoutMs = 30_000,
-): Promise<number> {
+  commits: readonly OffsetToCommit[],
+  opts: { version?: number; timeoutMs?: number } = {},
+): Promise<number[]> {
+  const version = opts.version ?? 7;
   const res = await c.request(
     OffsetCommitApi,
-    7,
+    version,
     (w) =>
-      encodeOffsetCommitRequest(w, 7, {
+      encodeOffsetCommitRequest(w, version, {
         groupId: group,
         generationId: -1,
         memberId: '',
@@ -171,22 +180,33 @@ export async function commitOffset(
         topics: [
           {
             name: topic,
-            partitions: [
-              {
-                partitionIndex: partition,
-                committedOffset: offset,
-                committedLeaderEpoch: -1,
-                commitTimestamp: -1,
-                committedMetadata: null,
-              },
-            ],
+            partitions: commits.map((x) => ({
+              partitionIndex: x.partition,
+              committedOffset: x.offset,
+              committedLeaderEpoch: -1,
+              commitTimestamp: -1,
+              committedMetadata: x.metadata ?? null,
+            })),
           },
         ],
       }),
     decodeOffsetCommitResponse,
-    timeoutMs,
+    opts.timeoutMs ?? 30_000,
   );
-  return res.topics[0]?.partitions[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+  return res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode));
+}
+
+/** OffsetCommit v7 of one partition as a standalone consumer; resolves with its error code. */
+export async function commitOffset(
+  c: WireClient,
+  group: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  timeoutMs = 30_000,
+): Promise<number> {
+  const [code] = await commitOffsets(c, group, topic, [{ partition, offset }], { timeoutMs });
+  return code ?? ErrorCode.UNKNOWN_SERVER_ERROR;
 }
 
 /** OffsetFetch v7: the committed offset of one partition, -1 when none. */

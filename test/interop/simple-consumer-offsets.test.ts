@@ -7,12 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WireClient } from '../../bench/hardening/wire-client.js';
-import { createTopic } from '../../bench/hardening/wire-ops.js';
-import {
-  decodeOffsetCommitResponse,
-  encodeOffsetCommitRequest,
-  OffsetCommitApi,
-} from '../../src/protocol/apis/offset-commit.js';
+import { commitOffsets, createTopic } from '../../bench/hardening/wire-ops.js';
 import {
   decodeOffsetFetchResponse,
   encodeOffsetFetchRequest,
@@ -20,48 +15,6 @@ import {
 } from '../../src/protocol/apis/offset-fetch.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { wireBroker } from '../support/wire.js';
-
-interface Commit {
-  partition: number;
-  offset: number;
-  metadata: string | null;
-}
-
-/** OffsetCommit as a consumer outside any group: generation -1, member id ''. Returns the error codes. */
-async function simpleCommit(
-  c: WireClient,
-  version: number,
-  group: string,
-  topic: string,
-  commits: Commit[],
-): Promise<number[]> {
-  const res = await c.request(
-    OffsetCommitApi,
-    version,
-    (w) =>
-      encodeOffsetCommitRequest(w, version, {
-        groupId: group,
-        generationId: -1,
-        memberId: '',
-        groupInstanceId: null,
-        retentionTimeMs: -1,
-        topics: [
-          {
-            name: topic,
-            partitions: commits.map((x) => ({
-              partitionIndex: x.partition,
-              committedOffset: x.offset,
-              committedLeaderEpoch: -1,
-              commitTimestamp: -1,
-              committedMetadata: x.metadata,
-            })),
-          },
-        ],
-      }),
-    decodeOffsetCommitResponse,
-  );
-  return res.topics.flatMap((t) => t.partitions.map((p) => p.errorCode));
-}
 
 /**
  * OffsetFetch v7 of every partition asked: [partition, offset, metadata]. As in Kafka, a null
@@ -104,22 +57,34 @@ describe('simple-consumer commits (generation -1) under flush sync', () => {
       // Older (v2, retention time) and flexible (v8) versions of the same form; a later commit
       // of a partition replaces the earlier one.
       expect(
-        await simpleCommit(c, 2, 'simple', 'simple-off', [
-          { partition: 0, offset: 11, metadata: 'v2' },
-          { partition: 1, offset: 5, metadata: null },
-        ]),
+        await commitOffsets(
+          c,
+          'simple',
+          'simple-off',
+          [
+            { partition: 0, offset: 11, metadata: 'v2' },
+            { partition: 1, offset: 5, metadata: null },
+          ],
+          { version: 2 },
+        ),
       ).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
       expect(
-        await simpleCommit(c, 8, 'simple', 'simple-off', [
-          { partition: 1, offset: 21, metadata: 'v8' },
-          { partition: 2, offset: 0, metadata: '' },
-        ]),
+        await commitOffsets(
+          c,
+          'simple',
+          'simple-off',
+          [
+            { partition: 1, offset: 21, metadata: 'v8' },
+            { partition: 2, offset: 0, metadata: '' },
+          ],
+          { version: 8 },
+        ),
       ).toEqual([ErrorCode.NONE, ErrorCode.NONE]);
       // Another group's commit stays apart.
       expect(
-        await simpleCommit(c, 7, 'simple-other', 'simple-off', [
-          { partition: 0, offset: 99, metadata: null },
-        ]),
+        await commitOffsets(c, 'simple-other', 'simple-off', [{ partition: 0, offset: 99, metadata: null }], {
+          version: 7,
+        }),
       ).toEqual([ErrorCode.NONE]);
       const expected: [number, number, string | null][] = [
         [0, 11, 'v2'],
@@ -140,7 +105,9 @@ describe('simple-consumer commits (generation -1) under flush sync', () => {
       expect((await fetchCommitted(c, 'simple-other', 'simple-off', [0]))[0]).toEqual([0, 99, '']);
       // And the group still takes commits of this form after the restart.
       expect(
-        await simpleCommit(c, 8, 'simple', 'simple-off', [{ partition: 3, offset: 7, metadata: null }]),
+        await commitOffsets(c, 'simple', 'simple-off', [{ partition: 3, offset: 7, metadata: null }], {
+          version: 8,
+        }),
       ).toEqual([ErrorCode.NONE]);
       expect((await fetchCommitted(c, 'simple', 'simple-off', [3]))[0]).toEqual([3, 7, '']);
     });
