@@ -1,7 +1,8 @@
 /**
  * rabbitmq-server on loopback as a foreground child, everything in the peer's dir:
  *
- *   <dir>/rabbitmq.conf       listener on 127.0.0.1:<port>, guest allowed (loopback only anyway)
+ *   <dir>/rabbitmq.conf       listener on 127.0.0.1:<port>, guest allowed (loopback only anyway),
+ *                             classic queues in the v2 index format (recovers from a SIGKILL)
  *   <dir>/enabled_plugins     empty: no management plugin, faster start
  *   <dir>/rabbitmq-env.conf   empty: the system's env file must not rename the node
  *   <dir>/mnesia/             queues, messages, quorum logs; <node>.pid holds the VM's pid
@@ -39,6 +40,10 @@ export const rabbitmqLauncher: PeerLauncher = {
         'loopback_users = none',
         'log.console = false',
         'log.file.level = info',
+        // Classic queues in the v2 index format (3.10+; the default from 3.12). Recovering a v1
+        // queue index that a SIGKILL tore crashes 3.10's index walker (rabbit_queue_index:
+        // segment_entries_foldr) and the node never finishes booting.
+        'classic_queue.default_version = 2',
         '',
       ].join('\n'),
     );
